@@ -1,0 +1,48 @@
+"""Developer sessions: ``nox -s lint typecheck tests`` is what CI runs; ``nox -s bench`` measures."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.default_venv_backend = "venv"
+
+LINT_PATHS = ["requests_cache_like", "tests", "examples", "benchmarks", "noxfile.py"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite with coverage."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "--cov=requests_cache_like",
+        "--cov-report=term",
+        "--cov-fail-under=85",
+        *session.posargs,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", *LINT_PATHS)
+    session.run("ruff", "format", "--check", *LINT_PATHS)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Type-check the package with mypy --strict."""
+    session.install(
+        "-e", ".[json,msgpack,yaml,zstd,security]", "mypy>=1.10", "types-requests", "types-PyYAML"
+    )
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark hits and misses against requests-cache 1.3.3 and plain requests; the results
+    table is written into docs/performance.md."""
+    session.install("-e", ".[json]", "requests-cache==1.3.3")
+    session.run("python", "benchmarks/bench.py", "--write-docs", *session.posargs)

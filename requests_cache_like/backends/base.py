@@ -1,0 +1,439 @@
+"""The storage contract (:class:`BaseStorage`) and the user-facing cache (:class:`BaseCache`).
+
+A storage is dumb: it maps string keys to stored values, optionally through a serializer, and
+knows nothing of HTTP. A cache composes two storages, ``responses`` and ``redirects``, and
+offers the inspection API (``contains``, ``delete``, ``filter``, ``urls`` ...).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, MutableMapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from requests import Request, Response
+
+from ..exceptions import DeserializationError
+from ..keys import create_key
+from ..models import CachedResponse
+from ..models.response import utcnow
+from ..policy.expiration import ExpirationTime, get_expiration_datetime
+from ..serializers import init_serializer
+from ..settings import DEFAULT_CACHE_NAME, CacheSettings
+
+if TYPE_CHECKING:
+    from ..keys import AnyRequest
+    from ..serializers.pipeline import SerializerType, StageLike
+
+__all__ = ["BaseCache", "BaseStorage", "CopyStage", "DictStorage", "reject_unknown_kwargs"]
+
+logger = logging.getLogger(__name__)
+
+
+def reject_unknown_kwargs(owner: str, kwargs: dict[str, Any], accepted: Iterable[str] = ()) -> None:
+    """Raise TypeError naming any keyword argument ``owner`` does not accept."""
+    if kwargs:
+        listed = ", ".join(sorted(accepted)) or "none"
+        raise TypeError(
+            f"{owner} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}; "
+            f"accepted: {listed}"
+        )
+
+
+class _WarnOnce:
+    """Log an unreadable entry at WARNING the first time its key is seen, DEBUG after."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._seen: set[str] = set()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def __call__(self, key: str, error: Exception) -> None:
+        with self._lock:
+            first = key not in self._seen
+            if first and len(self._seen) < self._limit:
+                self._seen.add(key)
+        level = logging.WARNING if first else logging.DEBUG
+        logger.log(level, "Unreadable cache entry %s treated as a miss: %s", key, error)
+
+
+warn_unreadable = _WarnOnce()
+
+
+class BaseStorage(MutableMapping[str, Any], ABC):
+    """A key-value storage: string keys, values passed through an optional serializer.
+
+    Backends implement :meth:`get_raw`, :meth:`set_raw`, ``__delitem__``, ``__iter__`` and
+    ``__len__``; they may override :meth:`bulk_delete`, :meth:`clear`, :meth:`close` and the
+    item iteration for speed. ``expires`` is passed so stores with native expiry can use it.
+
+    :param serializer: None stores values as they are (strings for redirects); the caches
+        pass a :class:`SerializerPipeline` for responses.
+    """
+
+    def __init__(self, serializer: SerializerType | StageLike = None, **kwargs: Any) -> None:
+        reject_unknown_kwargs(type(self).__name__, kwargs, ("serializer",))
+        self.serializer: Any = (
+            None
+            if serializer is None
+            else (serializer if not isinstance(serializer, str) else init_serializer(serializer))
+        )
+
+    # -- what a backend implements -------------------------------------------------------
+    @abstractmethod
+    def get_raw(self, key: str) -> Any:
+        """Return the stored (serialized) value for ``key``; raise KeyError if absent."""
+
+    @abstractmethod
+    def set_raw(
+        self,
+        key: str,
+        value: Any,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        size: int = 0,
+    ) -> None:
+        """Store a serialized value atomically (the old value or the new one, never a mix)."""
+
+    # -- shared behaviour -----------------------------------------------------------------
+    def get_raw_default(self, key: str, default: Any = None) -> Any:
+        """Return the stored (serialized) value for ``key``, or ``default``."""
+        try:
+            return self.get_raw(key)
+        except KeyError:
+            return default
+
+    def serialize(self, value: Any) -> Any:
+        """Return the stored form of ``value``."""
+        return self.serializer.dumps(value) if self.serializer is not None else value
+
+    def deserialize(self, key: str, value: Any) -> Any:
+        """Return the value in its stored form; raises :class:`DeserializationError`."""
+        if self.serializer is None:
+            return value
+        try:
+            return self.serializer.loads(value)
+        except DeserializationError:
+            raise
+        except Exception as exc:  # a custom serializer may raise anything
+            raise DeserializationError(f"{type(exc).__name__}: {exc}") from exc
+
+    def __getitem__(self, key: str) -> Any:
+        return self.deserialize(key, self.get_raw(key))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.set(key, value)
+
+    def set(self, key: str, value: Any, expires: datetime | None = None) -> None:
+        """Store ``value`` under ``key``; ``expires`` defaults to ``value.expires`` if present."""
+        if expires is None:
+            expires = getattr(value, "expires", None)
+        created_at = getattr(value, "created_at", None)
+        size = getattr(value, "size", 0)
+        self.set_raw(
+            key, self.serialize(value), expires, created_at, size if isinstance(size, int) else 0
+        )
+
+    def bulk_delete(self, keys: Iterable[str]) -> None:
+        """Delete every key in ``keys``; missing keys are ignored."""
+        for key in list(keys):
+            try:
+                del self[key]
+            except KeyError:
+                pass
+
+    def clear(self) -> None:
+        """Delete everything."""
+        self.bulk_delete(list(self))
+
+    def close(self) -> None:
+        """Release connections or files held open."""
+
+    def readable_items(self) -> Iterator[tuple[str, Any]]:
+        """Yield ``(key, value)`` for every entry that can be read; others are skipped."""
+        for key in list(self):
+            try:
+                yield key, self[key]
+            except KeyError:
+                continue
+            except DeserializationError as exc:
+                warn_unreadable(key, exc)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} ({len(self)} items)>"
+
+
+class DictStorage(BaseStorage):
+    """In-process storage backed by a dict; safe to share between threads."""
+
+    def __init__(self, serializer: SerializerType | StageLike = None, **kwargs: Any) -> None:
+        super().__init__(serializer=serializer, **kwargs)
+        self._data: dict[str, Any] = {}
+
+    def get_raw(self, key: str) -> Any:
+        return self._data[key]
+
+    def set_raw(
+        self,
+        key: str,
+        value: Any,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        size: int = 0,
+    ) -> None:
+        self._data[key] = value  # a single dict assignment is atomic under the GIL
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+class CopyStage:
+    """The memory backend's "serializer": keeps objects, but stores and returns copies so a
+    caller that edits a response cannot change what the cache holds."""
+
+    name = "copy"
+
+    def dumps(self, value: CachedResponse) -> CachedResponse:
+        return value.copy()
+
+    def loads(self, value: CachedResponse) -> CachedResponse:
+        return value.copy()
+
+
+class BaseCache:
+    """A cache: ``responses`` and ``redirects`` storages plus the inspection API.
+
+    This base class keeps everything in memory (``backend="memory"``); other backends
+    replace the two storages.
+    """
+
+    def __init__(self, cache_name: str = DEFAULT_CACHE_NAME, **kwargs: Any) -> None:
+        reject_unknown_kwargs(type(self).__name__, kwargs, ("cache_name",))
+        self.cache_name = str(cache_name)
+        self.responses: BaseStorage = DictStorage(serializer=CopyStage())
+        self.redirects: BaseStorage = DictStorage()
+        self._settings = CacheSettings()
+
+    # -- settings shared with the session ------------------------------------------------
+    @property
+    def settings(self) -> CacheSettings:
+        """The settings used to build keys and redact secrets (set by the session)."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: CacheSettings) -> None:
+        self._settings = value
+
+    # -- reading and writing ---------------------------------------------------------------
+    def get_response(
+        self, key: str, default: Any = None, follow_redirects: bool = True
+    ) -> CachedResponse | Any:
+        """Return the response stored under ``key`` (or its redirect alias), else ``default``.
+
+        An entry that cannot be read is logged once and treated as absent.
+        """
+        try:
+            return self._read(key)
+        except KeyError:
+            pass
+        if follow_redirects:
+            try:
+                target = self.redirects.get_raw(key)
+                return self._read(target)
+            except KeyError:
+                pass
+        return default
+
+    def _read(self, key: str) -> CachedResponse:
+        try:
+            response: CachedResponse = self.responses[key]
+        except DeserializationError as exc:
+            warn_unreadable(key, exc)
+            raise KeyError(key) from exc
+        response.cache_key = key
+        return response
+
+    def save_response(
+        self,
+        response: Response | CachedResponse,
+        cache_key: str | None = None,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+    ) -> CachedResponse:
+        """Store ``response`` (secrets redacted) and an alias for each redirect it followed."""
+        cache_key = cache_key or self.create_key(response.request)
+        if isinstance(response, CachedResponse) and all(
+            isinstance(previous, CachedResponse) for previous in response.history
+        ):
+            cached = response
+            cached.expires = expires if expires is not None else cached.expires
+        else:
+            cached = CachedResponse.from_response(
+                response, expires, self._settings.ignored_parameters, created_at
+            )
+        self.responses.set(cache_key, cached, cached.expires)
+        for previous in response.history:
+            self.save_redirect(previous.request, cache_key)
+        return cached
+
+    def save_redirect(self, request: AnyRequest, cache_key: str) -> None:
+        """Make ``request`` an alias of the response stored under ``cache_key``."""
+        alias = self.create_key(request)
+        if alias != cache_key:
+            self.redirects[alias] = cache_key
+
+    # -- keys ------------------------------------------------------------------------------
+    def create_key(self, request: AnyRequest, match_headers: Any = None, **kwargs: Any) -> str:
+        """Return the key for ``request`` under this cache's settings."""
+        settings = self._settings
+        headers = settings.match_headers if match_headers is None else match_headers
+        if settings.key_fn is not None:
+            return settings.key_fn(
+                request=request,
+                ignored_parameters=settings.ignored_parameters,
+                match_headers=headers,
+                **kwargs,
+            )
+        return create_key(
+            request,
+            ignored_parameters=settings.ignored_parameters,
+            match_headers=headers,
+            content_root_key=settings.content_root_key,
+            **kwargs,
+        )
+
+    # -- inspection ------------------------------------------------------------------------
+    def contains(
+        self, key: str | None = None, request: AnyRequest | None = None, url: str | None = None
+    ) -> bool:
+        """True if a response is stored for ``key``, ``request`` or a GET of ``url``."""
+        if key is None and request is None and url is None:
+            raise TypeError("contains() needs one of key=, request= or url=")
+        if key is None:
+            key = self.create_key(request if request is not None else Request("GET", url))
+        return key in self.responses or key in self.redirects
+
+    def filter(
+        self,
+        valid: bool = True,
+        expired: bool = True,
+        invalid: bool = False,
+        older_than: ExpirationTime = None,
+    ) -> Iterator[CachedResponse]:
+        """Yield stored responses: ``valid`` (unexpired) and/or ``expired`` ones, optionally only
+        those created longer ago than ``older_than``. Unreadable entries cannot be yielded;
+        remove them with ``delete(invalid=True)``."""
+        now = utcnow()
+        for key, response in self.responses.readable_items():
+            response.cache_key = key
+            is_expired = response.expires is not None and now >= response.expires
+            if (is_expired and not expired) or (not is_expired and not valid):
+                continue
+            if older_than is not None and not response.is_older_than(older_than):
+                continue
+            yield response
+
+    def urls(self, **kwargs: Any) -> list[str]:
+        """Return the sorted, unique URLs of stored responses (``filter()`` arguments apply)."""
+        return sorted({response.url for response in self.filter(**kwargs)})
+
+    def delete(
+        self,
+        *keys: str,
+        expired: bool = False,
+        invalid: bool = False,
+        older_than: ExpirationTime = None,
+        urls: Iterable[str] | None = None,
+        requests: Iterable[AnyRequest] | None = None,
+    ) -> None:
+        """Delete responses by key, URL (GET), request, or condition, and their aliases."""
+        doomed = set(keys)
+        doomed.update(self.create_key(Request("GET", url)) for url in urls or ())
+        doomed.update(self.create_key(request) for request in requests or ())
+        if expired or invalid or older_than is not None:
+            now = utcnow()
+            for key in list(self.responses):
+                try:
+                    response = self.responses[key]
+                except KeyError:
+                    continue
+                except DeserializationError:
+                    if invalid:
+                        doomed.add(key)
+                    continue
+                if (expired and response.expires is not None and now >= response.expires) or (
+                    older_than is not None and response.is_older_than(older_than)
+                ):
+                    doomed.add(key)
+        # A key may name a redirect alias rather than a response.
+        self.redirects.bulk_delete([k for k in doomed if k in self.redirects])
+        self.responses.bulk_delete(doomed)
+        self._prune_redirects()
+
+    def _prune_redirects(self) -> None:
+        stale = [
+            k
+            for k in list(self.redirects)
+            if self.redirects.get_raw_default(k) not in self.responses
+        ]
+        if stale:
+            self.redirects.bulk_delete(stale)
+
+    def remove_expired_responses(self, expire_after: ExpirationTime = None) -> None:
+        """Deprecated name kept for requests-cache users: ``delete(expired=True)``."""
+        if expire_after is not None:
+            self.reset_expiration(expire_after)
+        self.delete(expired=True, invalid=True)
+
+    def reset_expiration(self, expire_after: ExpirationTime = None) -> None:
+        """Give every stored response a new expiry, relative to now."""
+        now = utcnow()
+        expires = get_expiration_datetime(expire_after, now)
+        for key, response in list(self.responses.readable_items()):
+            response.expires = expires
+            self.responses.set(key, response, expires)
+
+    def recreate_keys(self) -> None:
+        """Re-key stored responses (after a change in key rules or settings)."""
+        for key, response in list(self.responses.readable_items()):
+            new_key = self.create_key(response.request)
+            if new_key != key:
+                self.responses.set(new_key, response, response.expires)
+                self.responses.bulk_delete([key])
+
+    def update(self, other: BaseCache) -> None:
+        """Copy every response and redirect from ``other`` into this cache."""
+        for key, response in other.responses.readable_items():
+            self.responses.set(key, response, response.expires)
+        for key in list(other.redirects):
+            try:
+                self.redirects[key] = other.redirects.get_raw(key)
+            except KeyError:
+                continue
+
+    def clear(self) -> None:
+        """Delete every stored response and redirect."""
+        self.responses.clear()
+        self.redirects.clear()
+
+    def close(self) -> None:
+        """Close the storages' connections."""
+        self.responses.close()
+        self.redirects.close()
+
+    def __str__(self) -> str:
+        return f"<{type(self).__name__}(name={self.cache_name!r})>"
+
+    __repr__ = __str__

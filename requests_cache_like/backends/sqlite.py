@@ -1,0 +1,427 @@
+"""SQLite backend: the default. One file, no server, safe across threads and processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from tempfile import gettempdir
+from typing import TYPE_CHECKING, Any
+
+from platformdirs import user_cache_dir
+
+from ..exceptions import StorageBusyError, StorageError
+from ..models import CachedResponse
+from ..models.response import utcnow
+from ..serializers import init_serializer
+from ..settings import DEFAULT_CACHE_NAME
+from .base import BaseCache, BaseStorage, reject_unknown_kwargs
+
+if TYPE_CHECKING:
+    from ..serializers.pipeline import SerializerType, StageLike
+
+__all__ = ["SQLiteCache", "SQLiteConnection", "SQLiteDict", "get_cache_path"]
+
+#: Default time to wait for another writer, in milliseconds.
+DEFAULT_BUSY_TIMEOUT = 30_000
+#: Keyword arguments passed through to :func:`sqlite3.connect`.
+CONNECT_KWARGS = frozenset(
+    {"detect_types", "isolation_level", "factory", "cached_statements", "uri"}
+)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SORT_COLUMNS = {"key": "key", "expires": "expires", "created_at": "created_at", "size": "size"}
+
+
+def get_cache_path(
+    db_path: str | Path,
+    use_cache_dir: bool = False,
+    use_temp: bool = False,
+    use_memory: bool = False,
+) -> str:
+    """Return the database path for ``db_path`` and the location options.
+
+    A name without a suffix gets ``.sqlite``; ``use_cache_dir`` puts it in the user cache
+    directory, ``use_temp`` in the temp directory, ``use_memory`` makes it in-memory.
+    """
+    if use_memory or str(db_path) == ":memory:":
+        return ":memory:"
+    path = Path(db_path).expanduser()
+    if use_cache_dir:
+        path = Path(user_cache_dir("requests_cache_like")) / path
+    elif use_temp:
+        path = Path(gettempdir()) / path
+    if not path.suffix:
+        path = path.with_suffix(".sqlite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+class SQLiteConnection:
+    """One connection to a database file, shared by the cache's tables and guarded by a lock.
+
+    A forked child process opens its own connection on first use (SQLite connections must
+    not cross a fork).
+    """
+
+    def __init__(
+        self,
+        db_path: str,
+        busy_timeout: int | None = None,
+        fast_save: bool = False,
+        wal: bool = False,
+        **connect_kwargs: Any,
+    ) -> None:
+        reject_unknown_kwargs(
+            "SQLiteCache",
+            {k: v for k, v in connect_kwargs.items() if k not in CONNECT_KWARGS},
+            [
+                "busy_timeout",
+                "fast_save",
+                "wal",
+                "use_cache_dir",
+                "use_temp",
+                "use_memory",
+                "serializer",
+                *CONNECT_KWARGS,
+            ],
+        )
+        if busy_timeout is not None and (
+            isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int) or busy_timeout < 0
+        ):
+            raise ValueError(
+                f"busy_timeout={busy_timeout!r}; accepted: milliseconds as an int >= 0"
+            )
+        self.db_path = db_path
+        self.busy_timeout = DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        self.fast_save = fast_save
+        self.wal = wal
+        self.connect_kwargs = connect_kwargs
+        self.lock = threading.RLock()
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection = sqlite3.connect(
+            self.db_path,
+            timeout=self.busy_timeout / 1000,
+            check_same_thread=False,
+            **{"isolation_level": None, **self.connect_kwargs},
+        )
+        if self.wal and self.db_path != ":memory:":
+            connection.execute("PRAGMA journal_mode=WAL")
+        if self.fast_save:
+            connection.execute("PRAGMA synchronous=OFF")
+        return connection
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (made on first use, and again in a forked child)."""
+        pid = os.getpid()
+        if self._connection is None or self._pid != pid:
+            with self.lock:
+                if self._connection is None or self._pid != pid:
+                    self._connection = self._connect()
+                    self._pid = pid
+        return self._connection
+
+    @contextmanager
+    def cursor(self, write: bool = False) -> Iterator[sqlite3.Cursor]:
+        """Run statements under the lock; with ``write``, inside one immediate transaction."""
+        with self.lock:
+            connection = self.connection
+            try:
+                if write:
+                    connection.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield connection.cursor()
+                    except BaseException:
+                        connection.execute("ROLLBACK")
+                        raise
+                    connection.execute("COMMIT")
+                else:
+                    yield connection.cursor()
+            except sqlite3.OperationalError as exc:
+                message = str(exc).lower()
+                if "locked" in message or "busy" in message:
+                    raise StorageBusyError(
+                        f"SQLite database {self.db_path!r} stayed locked by another writer for "
+                        f"longer than busy_timeout={self.busy_timeout} ms"
+                    ) from exc
+                raise StorageError(f"SQLite error on {self.db_path!r}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection (it reopens if used again)."""
+        with self.lock:
+            if self._connection is not None and self._pid == os.getpid():
+                self._connection.close()
+            self._connection = None
+
+
+class SQLiteDict(BaseStorage):
+    """A table in a SQLite database used as a storage.
+
+    Columns: ``key`` (primary key), ``value`` (the serialized entry), ``expires`` and
+    ``created_at`` (Unix times, for ``count``, ``sorted`` and expiry scans) and ``size``.
+    Every statement binds its parameters; the table name is checked to be an identifier.
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path = DEFAULT_CACHE_NAME,
+        table_name: str = "http_cache",
+        serializer: SerializerType | StageLike = None,
+        connection: SQLiteConnection | None = None,
+        use_cache_dir: bool = False,
+        use_temp: bool = False,
+        use_memory: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(serializer=serializer)
+        if not _IDENTIFIER.match(table_name):
+            raise ValueError(f"table_name={table_name!r}; accepted: letters, digits and _")
+        self.table_name = table_name
+        if connection is None:
+            path = get_cache_path(db_path, use_cache_dir, use_temp, use_memory)
+            connection = SQLiteConnection(path, **kwargs)
+        elif kwargs:
+            reject_unknown_kwargs("SQLiteDict", kwargs)
+        self._db = connection
+        self.db_path = connection.db_path
+        self._sql_get = f"SELECT value FROM {table_name} WHERE key = ?"
+        self._sql_set = (
+            f"INSERT OR REPLACE INTO {table_name} (key, value, expires, created_at, size) "
+            "VALUES (?, ?, ?, ?, ?)"
+        )
+        self.init_db()
+
+    def init_db(self) -> None:
+        """Create the table and its index if they do not exist."""
+        with self._db.cursor(write=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table_name} (key TEXT PRIMARY KEY, "
+                "value BLOB, expires REAL, created_at REAL, size INTEGER)"
+            )
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {self.table_name}_expires "
+                f"ON {self.table_name} (expires)"
+            )
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying :class:`sqlite3.Connection`."""
+        return self._db.connection
+
+    def get_raw(self, key: str) -> Any:
+        with self._db.cursor() as cursor:
+            row = cursor.execute(self._sql_get, (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return row[0]
+
+    def set_raw(
+        self,
+        key: str,
+        value: Any,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        size: int = 0,
+    ) -> None:
+        stored = sqlite3.Binary(value) if isinstance(value, bytes) else value
+        with self._db.cursor(write=True) as cursor:
+            cursor.execute(
+                self._sql_set,
+                (
+                    key,
+                    stored,
+                    expires.timestamp() if expires is not None else None,
+                    created_at.timestamp() if created_at is not None else None,
+                    size,
+                ),
+            )
+
+    def __delitem__(self, key: str) -> None:
+        with self._db.cursor(write=True) as cursor:
+            deleted = cursor.execute(
+                f"DELETE FROM {self.table_name} WHERE key = ?", (key,)
+            ).rowcount
+        if not deleted:
+            raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        with self._db.cursor() as cursor:
+            return (
+                cursor.execute(f"SELECT 1 FROM {self.table_name} WHERE key = ?", (key,)).fetchone()
+                is not None
+            )
+
+    def __iter__(self) -> Iterator[str]:
+        with self._db.cursor() as cursor:
+            keys = [row[0] for row in cursor.execute(f"SELECT key FROM {self.table_name}")]
+        return iter(keys)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def bulk_delete(
+        self, keys: Iterable[str] | None = None, values: Iterable[Any] | None = None
+    ) -> None:
+        """Delete many keys (or, for the redirects table, every key pointing at ``values``)
+        in one transaction."""
+        column = "key" if values is None else "value"
+        items = list(keys if values is None else values)  # type: ignore[arg-type]
+        with self._db.cursor(write=True) as cursor:
+            # SQLite limits bound parameters per statement; delete in chunks.
+            for start in range(0, len(items), 500):
+                chunk = items[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                cursor.execute(
+                    f"DELETE FROM {self.table_name} WHERE {column} IN ({marks})",
+                    chunk,
+                )
+
+    def clear(self) -> None:
+        with self._db.cursor(write=True) as cursor:
+            cursor.execute(f"DELETE FROM {self.table_name}")
+
+    def count(self, expired: bool = True) -> int:
+        """Return the number of entries; with ``expired=False``, only unexpired ones."""
+        sql = f"SELECT COUNT(*) FROM {self.table_name}"
+        params: tuple[Any, ...] = ()
+        if not expired:
+            sql += " WHERE expires IS NULL OR expires > ?"
+            params = (utcnow().timestamp(),)
+        with self._db.cursor() as cursor:
+            return int(cursor.execute(sql, params).fetchone()[0])
+
+    def sorted(
+        self,
+        key: str = "expires",
+        reversed: bool = False,
+        limit: int | None = None,
+        expired: bool = True,
+    ) -> Iterator[Any]:
+        """Yield values ordered by ``key`` (``expires``, ``created_at``, ``size`` or ``key``);
+        entries that never expire sort last."""
+        if key not in _SORT_COLUMNS:
+            raise ValueError(f"sorted(key={key!r}); accepted: {', '.join(_SORT_COLUMNS)}")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"sorted(limit={limit!r}); accepted: an int >= 0 or None")
+        direction = "DESC" if reversed else "ASC"
+        sql = f"SELECT key, value FROM {self.table_name}"
+        params: list[Any] = []
+        if not expired:
+            sql += " WHERE expires IS NULL OR expires > ?"
+            params.append(utcnow().timestamp())
+        sql += f" ORDER BY {_SORT_COLUMNS[key]} IS NULL, {_SORT_COLUMNS[key]} {direction}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(sql, params).fetchall()
+        for row_key, value in rows:
+            try:
+                yield self.deserialize(row_key, value)
+            except Exception:
+                continue
+
+    def size(self) -> int:
+        """Return the database file's size in bytes."""
+        with self._db.cursor() as cursor:
+            pages = cursor.execute("PRAGMA page_count").fetchone()[0]
+            page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
+        return int(pages * page_size)
+
+    def vacuum(self) -> None:
+        """Reclaim the space of deleted entries."""
+        with self._db.lock:
+            self.connection.execute("VACUUM")
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class SQLiteCache(BaseCache):
+    """SQLite cache backend: responses and redirects in two tables of one database file.
+
+    :param db_path: File path or name; ``.sqlite`` is added when there is no suffix.
+    :param use_cache_dir: Put the file in the user's cache directory (platformdirs).
+    :param use_temp: Put the file in the temporary directory.
+    :param use_memory: Keep the database in memory (lost when the cache is closed).
+    :param busy_timeout: Milliseconds to wait for another writer before raising
+        :class:`StorageBusyError` (default 30000).
+    :param fast_save: ``PRAGMA synchronous=OFF``: faster writes, less durable on power loss.
+    :param wal: Use write-ahead logging: readers and a writer do not block each other.
+    :param kwargs: Extra :func:`sqlite3.connect` arguments (``detect_types``, ``factory``,
+        ``cached_statements``, ``uri``, ``isolation_level``).
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path = DEFAULT_CACHE_NAME,
+        serializer: SerializerType | StageLike = None,
+        use_cache_dir: bool = False,
+        use_temp: bool = False,
+        use_memory: bool = False,
+        busy_timeout: int | None = None,
+        fast_save: bool = False,
+        wal: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(cache_name=str(db_path))
+        path = get_cache_path(db_path, use_cache_dir, use_temp, use_memory)
+        self._connection = SQLiteConnection(
+            path, busy_timeout=busy_timeout, fast_save=fast_save, wal=wal, **kwargs
+        )
+        self.responses: SQLiteDict = SQLiteDict(
+            path,
+            table_name="responses",
+            serializer=init_serializer(serializer),
+            connection=self._connection,
+        )
+        self.redirects: SQLiteDict = SQLiteDict(
+            path, table_name="redirects", connection=self._connection
+        )
+
+    @property
+    def db_path(self) -> str:
+        """Path of the database file (``:memory:`` for an in-memory database)."""
+        return self._connection.db_path
+
+    def count(self, expired: bool = True) -> int:
+        """Number of stored responses; with ``expired=False``, only unexpired ones."""
+        return self.responses.count(expired=expired)
+
+    def sorted(
+        self,
+        key: str = "expires",
+        reversed: bool = False,
+        limit: int | None = None,
+        expired: bool = True,
+    ) -> Iterator[CachedResponse]:
+        """Stored responses ordered by ``key``; see :meth:`SQLiteDict.sorted`."""
+        return self.responses.sorted(key=key, reversed=reversed, limit=limit, expired=expired)
+
+    def delete(self, *keys: str, vacuum: bool = False, **kwargs: Any) -> None:
+        """Delete responses as :meth:`BaseCache.delete`; ``vacuum=True`` then shrinks the file."""
+        super().delete(*keys, **kwargs)
+        if vacuum:
+            self.responses.vacuum()
+
+    def clear(self) -> None:
+        """Delete everything; if the file is unreadable, start it afresh."""
+        try:
+            super().clear()
+        except StorageError:
+            self.close()
+            if self.db_path != ":memory:":
+                Path(self.db_path).unlink(missing_ok=True)
+            self.responses.init_db()
+            self.redirects.init_db()
+
+    def close(self) -> None:
+        self._connection.close()

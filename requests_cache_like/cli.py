@@ -1,0 +1,118 @@
+"""Command line: ``python -m requests_cache_like COMMAND`` (or ``requests-cache-like``).
+
+Commands: ``demo`` (miss then hit against a local origin), and for an SQLite cache file
+``info``, ``urls``, ``delete`` and ``clear``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .backends.sqlite import SQLiteCache
+
+__all__ = ["main"]
+
+
+def _open(path: str) -> SQLiteCache:
+    return SQLiteCache(path)
+
+
+def _info(args: argparse.Namespace) -> int:
+    cache = _open(args.cache)
+    total = cache.count()
+    fresh = cache.count(expired=False)
+    print(f"cache:     {cache.db_path}")
+    print(f"responses: {total} ({fresh} fresh, {total - fresh} expired)")
+    print(f"redirects: {len(cache.redirects)}")
+    print(f"file size: {cache.responses.size()} bytes")
+    cache.close()
+    return 0
+
+
+def _urls(args: argparse.Namespace) -> int:
+    cache = _open(args.cache)
+    for url in cache.urls():
+        print(url)
+    cache.close()
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    if not (args.expired or args.invalid or args.older_than is not None or args.url):
+        print(
+            "delete: give --expired, --invalid, --older-than SECONDS or --url URL", file=sys.stderr
+        )
+        return 2
+    cache = _open(args.cache)
+    before = cache.count()
+    cache.delete(
+        expired=args.expired,
+        invalid=args.invalid,
+        older_than=args.older_than,
+        urls=args.url or None,
+        vacuum=True,
+    )
+    print(f"deleted {before - cache.count()} response(s)")
+    cache.close()
+    return 0
+
+
+def _clear(args: argparse.Namespace) -> int:
+    cache = _open(args.cache)
+    cache.clear()
+    cache.close()
+    print("cleared")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(args.cache_name, args.requests)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for the command line."""
+    parser = argparse.ArgumentParser(
+        prog="requests-cache-like", description="Inspect and prune requests_cache_like caches."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="fetch through a SQLite cache: miss, then hits")
+    demo.add_argument(
+        "--cache-name", default="demo_cache", help="SQLite file (default: %(default)s)"
+    )
+    demo.add_argument("--requests", type=int, default=3, help="how many fetches (default: 3)")
+    demo.set_defaults(func=_demo)
+
+    for name, func, help_text in (
+        ("info", _info, "counts and size of a SQLite cache"),
+        ("urls", _urls, "list the cached URLs"),
+        ("clear", _clear, "delete everything"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("cache", help="SQLite cache file (a name without suffix gets .sqlite)")
+        sub.set_defaults(func=func)
+
+    delete = commands.add_parser("delete", help="delete some responses")
+    delete.add_argument("cache", help="SQLite cache file")
+    delete.add_argument("--expired", action="store_true", help="delete expired responses")
+    delete.add_argument("--invalid", action="store_true", help="delete unreadable entries")
+    delete.add_argument(
+        "--older-than",
+        type=float,
+        metavar="SECONDS",
+        help="delete responses created more than SECONDS ago",
+    )
+    delete.add_argument("--url", action="append", help="delete the GET response for URL")
+    delete.set_defaults(func=_delete)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))

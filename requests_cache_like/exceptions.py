@@ -1,0 +1,38 @@
+"""Exceptions raised by requests_cache_like.
+
+Every error a user can cause names the offending value and what would have been accepted.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CacheError",
+    "DeserializationError",
+    "StorageBusyError",
+    "StorageError",
+    "UnknownBackendError",
+]
+
+
+class CacheError(Exception):
+    """Base class for errors raised by this package."""
+
+
+class StorageError(CacheError):
+    """The storage backend failed to read or write."""
+
+
+class StorageBusyError(StorageError):
+    """The storage stayed locked by another writer for longer than its busy timeout."""
+
+
+class DeserializationError(CacheError):
+    """A stored entry could not be decoded (corrupt, truncated, or from another format version).
+
+    The cache treats such an entry as a miss; this error never reaches a caller of
+    :meth:`CachedSession.request`.
+    """
+
+
+class UnknownBackendError(ValueError):
+    """A backend name or URL scheme is not one this package knows."""

@@ -1,0 +1,243 @@
+"""Cache keys: how a request is normalised and hashed, and how secrets are redacted.
+
+A key is 16 hex digits of BLAKE2b over a length-prefixed list of parts::
+
+    KEY_VERSION, METHOD, normalised URL, normalised body, [matched headers...]
+
+The URL is normalised (scheme and host lower-cased, default port and fragment dropped,
+percent-encoding made canonical, query parameters sorted) and the ``ignored_parameters``
+are removed from the query, from JSON or form bodies, and from matched headers. The key does
+not depend on the serializer, the backend, the process or ``PYTHONHASHSEED``; changing any
+of the rules above means a new :data:`KEY_VERSION`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from hashlib import blake2b
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from requests import PreparedRequest, Request
+from url_normalize import url_normalize
+
+__all__ = [
+    "KEY_VERSION",
+    "REDACTED",
+    "AnyRequest",
+    "create_key",
+    "normalize_body",
+    "normalize_headers",
+    "normalize_url",
+    "redact_body",
+    "redact_headers",
+    "redact_url",
+]
+
+#: Bump when any normalisation rule changes: old entries then miss instead of matching wrongly.
+KEY_VERSION = "rcl-key-1"
+REDACTED = "REDACTED"
+
+AnyRequest = Request | PreparedRequest | Any  # Any: CachedRequest and look-alikes
+
+# Keyword arguments of Session.send that never change which response is right for a request.
+_SEND_KWARGS = frozenset({"timeout", "verify", "stream", "cert", "proxies", "allow_redirects"})
+_SAFE_QUERY = "!$'()*,/:;@~[]"  # kept literal when re-encoding query names and values
+
+
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    return parse_qsl(query, keep_blank_values=True)
+
+
+def _encode_query(pairs: Iterable[tuple[str, str]]) -> str:
+    return urlencode(list(pairs), quote_via=quote, safe=_SAFE_QUERY)
+
+
+@lru_cache(maxsize=4096)
+def _normalize_base(url: str) -> tuple[str, str, str, str, str]:
+    # url_normalize is the slow part of key building; URLs repeat, so its result is memoised.
+    normalized = url_normalize(url) or url
+    scheme, netloc, path, query, _fragment = urlsplit(normalized)
+    return scheme, netloc, path or "/", query, ""
+
+
+def normalize_url(url: str, ignored_parameters: Iterable[str] = ()) -> str:
+    """Return ``url`` in canonical form, with ``ignored_parameters`` removed from its query."""
+    scheme, netloc, path, query, _ = _normalize_base(url)
+    if query:
+        ignored = set(ignored_parameters)
+        pairs = sorted(p for p in _query_pairs(query) if p[0] not in ignored)
+        query = _encode_query(pairs)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def redact_url(url: str, ignored_parameters: Iterable[str]) -> str:
+    """Return ``url`` with the values of ignored query parameters replaced by ``REDACTED``."""
+    ignored = set(ignored_parameters)
+    if not url or "?" not in url or not ignored:
+        return url
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    pairs = _query_pairs(query)
+    if not any(name in ignored for name, _ in pairs):
+        return url
+    redacted = [(name, REDACTED if name in ignored else value) for name, value in pairs]
+    return urlunsplit((scheme, netloc, path, _encode_query(redacted), fragment))
+
+
+def _content_type(headers: Mapping[str, str]) -> str:
+    return (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+
+
+def _drop_keys(data: Any, ignored: set[str], replacement: Any) -> Any:
+    if isinstance(data, dict):
+        if replacement is None:
+            return {k: v for k, v in data.items() if k not in ignored}
+        return {k: replacement if k in ignored else v for k, v in data.items()}
+    return data
+
+
+def _body_bytes(body: Any) -> bytes | None:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return None  # a stream or generator: not read, so not part of the key
+
+
+def normalize_body(
+    body: Any,
+    headers: Mapping[str, str],
+    ignored_parameters: Iterable[str] = (),
+    content_root_key: str | None = None,
+) -> bytes:
+    """Return the request body in canonical form for keying.
+
+    JSON bodies are re-encoded with sorted keys, form bodies with sorted fields; ignored
+    parameters are dropped from both. Other bodies are used as they are.
+    """
+    raw = _body_bytes(body)
+    if raw is None:
+        return b"<stream>"
+    if not raw:
+        return b""
+    ignored = set(ignored_parameters)
+    content_type = _content_type(headers)
+    if content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return raw
+        if content_root_key and isinstance(data, dict) and content_root_key in data:
+            data = data[content_root_key]
+        data = _drop_keys(data, ignored, None)
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    if content_type == "application/x-www-form-urlencoded":
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+        pairs = sorted(p for p in _query_pairs(text) if p[0] not in ignored)
+        return _encode_query(pairs).encode("utf-8")
+    return raw
+
+
+def redact_body(
+    body: Any, headers: Mapping[str, str], ignored_parameters: Iterable[str]
+) -> bytes | None:
+    """Return ``body`` with ignored JSON fields or form fields replaced by ``REDACTED``."""
+    raw = _body_bytes(body)
+    if not raw:
+        return raw if raw is not None else None
+    ignored = set(ignored_parameters)
+    content_type = _content_type(headers)
+    try:
+        if content_type == "application/json" or content_type.endswith("+json"):
+            data = json.loads(raw)
+            if isinstance(data, dict) and ignored.intersection(data):
+                return json.dumps(_drop_keys(data, ignored, REDACTED)).encode("utf-8")
+        elif content_type == "application/x-www-form-urlencoded":
+            pairs = _query_pairs(raw.decode("utf-8"))
+            if any(name in ignored for name, _ in pairs):
+                return _encode_query((n, REDACTED if n in ignored else v) for n, v in pairs).encode(
+                    "utf-8"
+                )
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return raw
+
+
+def redact_headers(headers: Mapping[str, str], ignored_parameters: Iterable[str]) -> dict[str, str]:
+    """Return a copy of ``headers`` without the ignored (secret) ones."""
+    ignored = {p.lower() for p in ignored_parameters}
+    return {k: v for k, v in headers.items() if k.lower() not in ignored}
+
+
+def normalize_headers(
+    headers: Mapping[str, str],
+    match_headers: bool | Iterable[str],
+    ignored_parameters: Iterable[str] = (),
+) -> list[str]:
+    """Return the ``name:value`` strings of the headers that take part in the key."""
+    if not match_headers:
+        return []
+    ignored = {p.lower() for p in ignored_parameters}
+    lowered = {k.lower(): str(v) for k, v in headers.items()}
+    if match_headers is True:
+        names = sorted(n for n in lowered if n not in ignored)
+    else:
+        names = sorted({n.lower() for n in match_headers})
+    return [f"{name}:{lowered.get(name, '')}" for name in names]
+
+
+def _as_prepared(request: AnyRequest) -> Any:
+    if isinstance(request, Request):
+        return request.prepare()
+    return request
+
+
+def create_key(
+    request: AnyRequest,
+    ignored_parameters: Iterable[str] | None = None,
+    match_headers: bool | Iterable[str] = False,
+    serializer: Any = None,
+    content_root_key: str | None = None,
+    **request_kwargs: Any,
+) -> str:
+    """Return the cache key (16 hex digits) for ``request``.
+
+    ``serializer`` is accepted for requests-cache compatibility and does not affect the key.
+    ``request_kwargs`` may hold the keyword arguments of ``Session.send`` (``timeout``,
+    ``verify``, ...), none of which changes the key; anything else is an error.
+    """
+    unknown = sorted(set(request_kwargs) - _SEND_KWARGS)
+    if unknown:
+        raise TypeError(
+            f"create_key() got unexpected keyword argument(s): {', '.join(unknown)}; "
+            f"accepted: ignored_parameters, match_headers, content_root_key, "
+            f"{', '.join(sorted(_SEND_KWARGS))}"
+        )
+    prepared = _as_prepared(request)
+    ignored = tuple(ignored_parameters or ())
+    headers = prepared.headers or {}
+    parts = [
+        KEY_VERSION,
+        (prepared.method or "GET").upper(),
+        normalize_url(prepared.url or "", ignored),
+    ]
+    body = normalize_body(prepared.body, headers, ignored, content_root_key)
+    digest = blake2b(digest_size=8)
+    for part in parts:
+        encoded = part.encode("utf-8")
+        digest.update(len(encoded).to_bytes(8, "big"))
+        digest.update(encoded)
+    digest.update(len(body).to_bytes(8, "big"))
+    digest.update(body)
+    for header in normalize_headers(headers, match_headers, ignored):
+        encoded = header.encode("utf-8")
+        digest.update(len(encoded).to_bytes(8, "big"))
+        digest.update(encoded)
+    return digest.hexdigest()

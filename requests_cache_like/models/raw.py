@@ -1,0 +1,34 @@
+"""A stand-in for ``response.raw`` on cached responses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from io import BytesIO
+
+from urllib3 import HTTPResponse
+
+__all__ = ["CachedHTTPResponse"]
+
+# The stored body is already decoded, so a Content-Encoding header must not make urllib3
+# try to decode it a second time.
+_ENCODING_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+
+
+class CachedHTTPResponse(HTTPResponse):
+    """A urllib3 response over a stored body: ``read()``, ``stream()`` and ``iter`` work as on a
+    live ``response.raw`` with ``stream=True``."""
+
+    def __init__(self, body: bytes, headers: Mapping[str, str], status: int, reason: str) -> None:
+        safe_headers = {k: v for k, v in headers.items() if k.lower() not in _ENCODING_HEADERS}
+        safe_headers["Content-Length"] = str(len(body))
+        super().__init__(
+            body=BytesIO(body),
+            headers=safe_headers,
+            status=status,
+            reason=reason,
+            preload_content=False,
+            decode_content=False,
+        )
+
+    def release_conn(self) -> None:
+        """There is no connection to release."""

@@ -1,0 +1,234 @@
+"""The stored form of a response, served back as a :class:`requests.Response`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from attrs import define, field, fields
+from requests import Response
+from requests.cookies import RequestsCookieJar
+from requests.structures import CaseInsensitiveDict
+
+from ..keys import redact_url
+from ..policy.expiration import ExpirationTime, get_expiration_datetime
+from .raw import CachedHTTPResponse
+from .request import CachedRequest
+
+__all__ = ["CachedResponse", "OriginalResponse", "set_response_attributes", "utcnow"]
+
+_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def _headers(value: Any) -> CaseInsensitiveDict[str]:
+    if isinstance(value, CaseInsensitiveDict):
+        return value
+    return CaseInsensitiveDict(value or {})
+
+
+def _history(value: Any) -> list[CachedResponse]:
+    return list(value or [])
+
+
+class OriginalResponse(Response):
+    """Type of a live response returned by a cached session: a :class:`requests.Response` with
+    the same cache attributes as :class:`CachedResponse` (``from_cache`` is False)."""
+
+    from_cache: bool
+    cache_key: str
+    created_at: datetime | None
+    expires: datetime | None
+    is_expired: bool
+    revalidated: bool
+
+
+def set_response_attributes(
+    response: Response,
+    cache_key: str = "",
+    created_at: datetime | None = None,
+    expires: datetime | None = None,
+    now: datetime | None = None,
+) -> OriginalResponse:
+    """Give a live response the cache attributes that cached responses carry."""
+    response.from_cache = False  # type: ignore[attr-defined]
+    response.cache_key = cache_key  # type: ignore[attr-defined]
+    response.created_at = created_at  # type: ignore[attr-defined]
+    response.expires = expires  # type: ignore[attr-defined]
+    response.is_expired = bool(  # type: ignore[attr-defined]
+        expires is not None and (now or utcnow()) >= expires
+    )
+    response.revalidated = False  # type: ignore[attr-defined]
+    return response  # type: ignore[return-value]
+
+
+@define(slots=False, eq=False, repr=False, init=True)
+class CachedResponse(Response):
+    """A response read from the cache; it behaves as a :class:`requests.Response`.
+
+    On top of the usual attributes it has ``from_cache`` (True), ``cache_key``,
+    ``created_at``, ``expires``, ``is_expired`` and ``revalidated``. The body is held in
+    memory; ``raw`` is a file-like stand-in so ``stream=True`` code keeps working.
+    """
+
+    _content: bytes = b""
+    url: str = ""
+    status_code: int = 200
+    reason: str = "OK"
+    headers: CaseInsensitiveDict[str] = field(factory=CaseInsensitiveDict, converter=_headers)
+    encoding: str | None = None
+    elapsed: timedelta = field(factory=timedelta)
+    history: list[CachedResponse] = field(factory=list, converter=_history)  # type: ignore[assignment]
+    request: CachedRequest = field(factory=CachedRequest)  # type: ignore[assignment]
+    created_at: datetime = field(factory=utcnow)
+    expires: datetime | None = None
+
+    # Runtime state, not stored: set by the cache when the response is read.
+    from_cache = True
+    revalidated = False
+    cache_key = ""
+    connection: Any = None
+    _content_consumed = True
+    _next = None
+    _raw = None
+    _cookies = None
+
+    __attrs__ = [
+        *Response.__attrs__,
+        "created_at",
+        "expires",
+        "from_cache",
+        "cache_key",
+        "revalidated",
+    ]
+
+    @classmethod
+    def from_response(
+        cls,
+        response: Response,
+        expires: datetime | None = None,
+        ignored_parameters: Iterable[str] = (),
+        created_at: datetime | None = None,
+    ) -> CachedResponse:
+        """Return the stored form of a live response (its body is read), secrets redacted."""
+        ignored = tuple(ignored_parameters)
+        return cls(
+            content=response.content or b"",
+            url=redact_url(response.url or "", ignored),
+            status_code=response.status_code,
+            reason=response.reason or "",
+            headers=CaseInsensitiveDict(response.headers),
+            encoding=response.encoding,
+            elapsed=response.elapsed,
+            history=[
+                r if isinstance(r, CachedResponse) else cls.from_response(r, None, ignored)
+                for r in response.history
+            ],
+            request=CachedRequest.from_request(response.request, ignored),
+            created_at=created_at or utcnow(),
+            expires=expires,
+        )
+
+    def copy(self) -> CachedResponse:
+        """Return an independent copy (own headers and raw stream) sharing the immutable body."""
+        clone: CachedResponse = object.__new__(type(self))
+        state = self.__dict__.copy()
+        state["headers"] = self.headers.copy()
+        state.pop("_raw", None)
+        state.pop("_cookies", None)
+        clone.__dict__.update(state)
+        return clone
+
+    @property
+    def raw(self) -> Any:
+        """A file-like object over the body (a urllib3 response), made on first use."""
+        if self._raw is None:
+            self._raw = CachedHTTPResponse(
+                self._content, self.headers, self.status_code, self.reason
+            )
+        return self._raw
+
+    @raw.setter
+    def raw(self, value: Any) -> None:
+        self._raw = value
+
+    @property
+    def cookies(self) -> RequestsCookieJar:
+        """Cookies set by the response (empty: cookies are applied when first received)."""
+        if self._cookies is None:
+            self._cookies = RequestsCookieJar()
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, value: RequestsCookieJar) -> None:
+        self._cookies = value
+
+    @property
+    def is_expired(self) -> bool:
+        """True if the response is past its expiry time."""
+        return self.expires is not None and utcnow() >= self.expires
+
+    @property
+    def expires_delta(self) -> int | None:
+        """Seconds until expiry (negative once expired), or None if it never expires."""
+        if self.expires is None:
+            return None
+        return int((self.expires - utcnow()).total_seconds())
+
+    @property
+    def expires_unix(self) -> int | None:
+        """Expiry as a Unix timestamp, or None if it never expires."""
+        return None if self.expires is None else round(self.expires.timestamp())
+
+    @property
+    def size(self) -> int:
+        """Size of the body in bytes."""
+        return len(self._content)
+
+    def is_older_than(self, older_than: ExpirationTime) -> bool:
+        """True if the response was created longer ago than ``older_than``."""
+        now = utcnow()
+        cutoff = get_expiration_datetime(older_than, now)
+        if cutoff is None:
+            return False
+        return self.created_at < now - (cutoff - now)
+
+    def reset_expiration(self, expire_after: ExpirationTime) -> None:
+        """Set a new expiry relative to now."""
+        self.expires = get_expiration_datetime(expire_after, utcnow())
+
+    def close(self) -> None:
+        """Nothing to release: the body is in memory."""
+
+    def __repr__(self) -> str:
+        return f"<CachedResponse [{self.status_code}]>"
+
+    def __str__(self) -> str:
+        created = self.created_at.strftime(_DATE_FORMAT)
+        if self.expires is None:
+            expires = "never"
+        else:
+            state = "expired" if self.is_expired else "fresh"
+            expires = f"{self.expires.strftime(_DATE_FORMAT)} ({state})"
+        return (
+            f"<CachedResponse [{self.status_code}]: created: {created}, expires: {expires}, "
+            f"size: {self.size} bytes, request: {self.request}>"
+        )
+
+
+def _resolve_field_types(cls: type) -> None:
+    # attrs.resolve_types would also evaluate requests.Response's own annotations, which
+    # name types requests imports only for type checkers; only our fields need resolving.
+    namespace = {**globals(), cls.__name__: cls}
+    for attribute in fields(cls):
+        if isinstance(attribute.type, str):
+            object.__setattr__(attribute, "type", eval(attribute.type, namespace))
+    cls.__attrs_types_resolved__ = cls  # type: ignore[attr-defined]
+
+
+_resolve_field_types(CachedResponse)

@@ -1,0 +1,75 @@
+"""Structuring stage: :class:`CachedResponse` to plain Python data and back (cattrs)."""
+
+from __future__ import annotations
+
+from base64 import b64decode, b64encode
+from datetime import datetime, timedelta
+from typing import Any, get_origin
+
+from cattrs import Converter
+from requests.structures import CaseInsensitiveDict
+
+from ..exceptions import DeserializationError
+from ..models import CachedResponse
+
+__all__ = ["FORMAT_VERSION", "CattrStage", "make_converter"]
+
+#: Version of the stored entry layout. An entry with another version is a cache miss.
+FORMAT_VERSION = 1
+_VERSION_KEY = "_v"
+
+
+def _is_headers(cls: Any) -> bool:
+    return cls is CaseInsensitiveDict or get_origin(cls) is CaseInsensitiveDict
+
+
+def make_converter(binary: bool) -> Converter:
+    """Return a converter for stored responses.
+
+    With ``binary=False`` bytes become base64 text, for formats that cannot hold bytes (JSON,
+    YAML). Datetimes are ISO-8601 strings and durations float seconds in both modes, so stored
+    entries read the same whichever codec wrote them.
+    """
+    converter = Converter()
+    converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
+    converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
+    converter.register_unstructure_hook(timedelta, lambda td: td.total_seconds())
+    converter.register_structure_hook(timedelta, lambda value, _: timedelta(seconds=value))
+    converter.register_unstructure_hook_func(_is_headers, dict)
+    converter.register_structure_hook_func(_is_headers, lambda value, _: CaseInsensitiveDict(value))
+    if binary:
+        converter.register_structure_hook(bytes, lambda value, _: bytes(value))
+    else:
+        converter.register_unstructure_hook(bytes, lambda value: b64encode(value).decode("ascii"))
+        converter.register_structure_hook(
+            bytes, lambda value, _: b64decode(value) if isinstance(value, str) else bytes(value)
+        )
+    return converter
+
+
+class CattrStage:
+    """First stage of a pipeline: a response to a dict that carries the format version."""
+
+    def __init__(self, binary: bool = True) -> None:
+        self.binary = binary
+        self.converter = make_converter(binary)
+
+    def dumps(self, value: CachedResponse) -> dict[str, Any]:
+        """Return ``value`` as plain data, tagged with :data:`FORMAT_VERSION`."""
+        data: dict[str, Any] = self.converter.unstructure(value)
+        data[_VERSION_KEY] = FORMAT_VERSION
+        return data
+
+    def loads(self, value: Any) -> CachedResponse:
+        """Return the response in ``value``; raise DeserializationError if it is not one."""
+        if not isinstance(value, dict):
+            raise DeserializationError(f"stored entry is a {type(value).__name__}, not a dict")
+        version = value.get(_VERSION_KEY)
+        if version != FORMAT_VERSION:
+            raise DeserializationError(
+                f"stored entry has format version {version!r}; this release reads {FORMAT_VERSION}"
+            )
+        try:
+            return self.converter.structure(value, CachedResponse)
+        except Exception as exc:  # cattrs raises several types, all meaning "not an entry"
+            raise DeserializationError(f"stored entry is malformed: {exc}") from exc

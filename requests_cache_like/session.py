@@ -1,0 +1,642 @@
+"""CachedSession and CacheMixin: the glue between requests, the policy and the cache."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from difflib import get_close_matches
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from requests import PreparedRequest, Request, Response, Session
+from requests.exceptions import RequestException
+from requests.hooks import dispatch_hook
+from requests.sessions import merge_hooks
+
+from .backends import BaseCache, init_backend
+from .concurrency import RefreshPool
+from .models import CachedHTTPResponse, CachedRequest, CachedResponse, OriginalResponse
+from .models.response import set_response_attributes, utcnow
+from .policy import Plan, PlanAction, decide, decide_store
+from .policy.expiration import NEVER_EXPIRE, ExpirationTime
+from .settings import (
+    DEFAULT_CACHE_NAME,
+    DEFAULT_IGNORED_PARAMS,
+    DEFAULT_METHODS,
+    DEFAULT_OPTIONS,
+    DEFAULT_STATUS_CODES,
+    CacheSettings,
+    RequestOptions,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .serializers.pipeline import SerializerType
+
+__all__ = ["SETTING_ARGS", "CacheMixin", "CachedSession"]
+
+logger = logging.getLogger(__name__)
+
+#: Per-request options, handed from request() to the send() calls it makes (redirect hops
+#: included) without touching the request itself.
+_REQUEST_OPTIONS: ContextVar[RequestOptions | None] = ContextVar(
+    "requests_cache_like_options", default=None
+)
+#: Request headers that need the full policy (conditional or cache-directive requests).
+_SLOW_PATH_HEADERS = frozenset(
+    {
+        "cache-control",
+        "pragma",
+        "if-none-match",
+        "if-modified-since",
+        "if-match",
+        "if-unmodified-since",
+        "if-range",
+        "range",
+    }
+)
+#: RFC 5861 §4: the errors for which stale-if-error applies.
+_ERROR_STATUSES = frozenset({500, 502, 503, 504})
+#: Headers a 304 must not change in the stored response (RFC 9111 §3.2).
+_PROTECTED_HEADERS = frozenset(
+    {"content-length", "content-encoding", "transfer-encoding", "content-range", "content-type"}
+)
+_MEMO_LIMIT = 4096
+#: CachedSession arguments that are cache settings (the rest go to the backend).
+SETTING_ARGS = frozenset(
+    {
+        "expire_after",
+        "urls_expire_after",
+        "cache_control",
+        "allowable_codes",
+        "allowable_methods",
+        "always_revalidate",
+        "ignored_parameters",
+        "match_headers",
+        "filter_fn",
+        "key_fn",
+        "read_only",
+        "stale_if_error",
+        "stale_while_revalidate",
+        "content_root_key",
+        "autoclose",
+    }
+)
+_SESSION_ARGS = SETTING_ARGS | {"cache_name", "backend", "serializer"}
+_refresh_pool = RefreshPool()
+_fast_path_classes: dict[type, bool] = {}
+
+
+def _supports_fast_path(cls: type) -> bool:
+    """True if nothing between CacheMixin and requests.Session changes how a request is
+    prepared or sent, so a fresh hit may be answered before preparation."""
+    cached = _fast_path_classes.get(cls)
+    if cached is not None:
+        return cached
+    mro = cls.__mro__
+    after_mixin = mro[mro.index(CacheMixin) + 1 :]
+    ok = True
+    for name in ("request", "send", "prepare_request", "merge_environment_settings"):
+        definer = next((k for k in mro if name in k.__dict__), None)
+        if name == "send" and definer is not CacheMixin:
+            ok = False
+        next_definer = next((k for k in after_mixin if name in k.__dict__), None)
+        if next_definer is not Session:
+            ok = False
+    _fast_path_classes[cls] = ok
+    return ok
+
+
+class CacheMixin:
+    """Adds caching to a :class:`requests.Session` subclass: ``class S(CacheMixin, Session)``.
+
+    See :class:`CachedSession` for the arguments.
+    """
+
+    # Attributes of requests.Session this mixin relies on (for type checkers).
+    if TYPE_CHECKING:
+        headers: Any
+        hooks: dict[str, list[Any]]
+        params: Any
+        auth: Any
+        stream: bool
+        verify: Any
+        cert: Any
+
+    def __init__(
+        self,
+        cache_name: str | Path = DEFAULT_CACHE_NAME,
+        backend: str | BaseCache | None = None,
+        serializer: SerializerType = None,
+        expire_after: ExpirationTime = NEVER_EXPIRE,
+        urls_expire_after: Mapping[Any, ExpirationTime] | None = None,
+        cache_control: bool = False,
+        allowable_codes: Iterable[int] = DEFAULT_STATUS_CODES,
+        allowable_methods: Iterable[str] = DEFAULT_METHODS,
+        always_revalidate: bool = False,
+        ignored_parameters: Iterable[str] = DEFAULT_IGNORED_PARAMS,
+        match_headers: Iterable[str] | bool = False,
+        filter_fn: Any = None,
+        key_fn: Any = None,
+        read_only: bool = False,
+        stale_if_error: bool | int | Any = False,
+        stale_while_revalidate: bool | int | Any = False,
+        content_root_key: str | None = None,
+        autoclose: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self._settings = CacheSettings(
+            allowable_codes=allowable_codes,
+            allowable_methods=allowable_methods,
+            always_revalidate=always_revalidate,
+            autoclose=autoclose,
+            cache_control=cache_control,
+            content_root_key=content_root_key,
+            expire_after=expire_after,
+            filter_fn=filter_fn,
+            ignored_parameters=ignored_parameters,
+            key_fn=key_fn,
+            match_headers=match_headers,
+            read_only=read_only,
+            stale_if_error=stale_if_error,
+            stale_while_revalidate=stale_while_revalidate,
+            urls_expire_after=urls_expire_after,
+        )
+        backend_kwargs = dict(kwargs)
+        if serializer is not None:
+            backend_kwargs["serializer"] = serializer
+        try:
+            self.cache: BaseCache = init_backend(cache_name, backend, **backend_kwargs)
+        except TypeError as exc:
+            unknown = [k for k in kwargs if k not in _SESSION_ARGS and k in str(exc)]
+            if not unknown:
+                raise
+            hints = [
+                f"{name!r} (did you mean {match[0]!r}?)" if match else repr(name)
+                for name in unknown
+                for match in [get_close_matches(name, _SESSION_ARGS, n=1)]
+            ]
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s) {', '.join(hints)}: "
+                f"neither a cache setting nor an option of the {backend or 'sqlite'!s} backend "
+                f"({exc})"
+            ) from None
+        self.cache.settings = self._settings
+        self._disable_lock = threading.Lock()
+        self._disabled_depth = 0
+        super().__init__()
+
+    # -- settings ---------------------------------------------------------------------------
+    @property
+    def settings(self) -> CacheSettings:
+        """The session's cache settings (assigning a new value also updates the cache's)."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: CacheSettings) -> None:
+        if not isinstance(value, CacheSettings):
+            raise TypeError(f"settings={value!r}; accepted: a CacheSettings instance")
+        self._settings = value
+        self.cache.settings = value
+
+    # -- requests API -----------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        files: Any = None,
+        auth: Any = None,
+        timeout: Any = None,
+        allow_redirects: bool = True,
+        proxies: Any = None,
+        hooks: Any = None,
+        stream: bool | None = None,
+        verify: Any = None,
+        cert: Any = None,
+        json: Any = None,
+        *,
+        expire_after: ExpirationTime = None,
+        only_if_cached: bool = False,
+        refresh: bool = False,
+        force_refresh: bool = False,
+    ) -> OriginalResponse | CachedResponse:
+        """Send a request as :meth:`requests.Session.request` does, answering from the cache
+        when the policy allows.
+
+        :param expire_after: Expiration for this response, overriding URL and session values.
+        :param only_if_cached: Answer only from the cache: a 504 response on a miss.
+        :param refresh: Revalidate a stored response with the server before using it.
+        :param force_refresh: Skip the cache read and fetch afresh (the result is stored).
+        """
+        if expire_after is None and not (only_if_cached or refresh or force_refresh):
+            options = DEFAULT_OPTIONS
+        else:
+            options = RequestOptions(expire_after, only_if_cached, refresh, force_refresh)
+
+        if (
+            data is None
+            and json is None
+            and files is None
+            and auth is None
+            and isinstance(method, str)
+            and _supports_fast_path(type(self))
+        ):
+            hit = self._fast_hit(
+                method,
+                url,
+                params,
+                headers,
+                hooks,
+                allow_redirects,
+                options,
+                stream,
+                timeout,
+                verify,
+                cert,
+                proxies,
+            )
+            if hit is not None:
+                return hit
+
+        token = _REQUEST_OPTIONS.set(options)
+        try:
+            return super().request(  # type: ignore[misc, no-any-return]
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                cookies=cookies,
+                files=files,
+                auth=auth,
+                timeout=timeout,
+                allow_redirects=allow_redirects,
+                proxies=proxies,
+                hooks=hooks,
+                stream=stream,
+                verify=verify,
+                cert=cert,
+                json=json,
+            )
+        finally:
+            _REQUEST_OPTIONS.reset(token)
+
+    def send(
+        self,
+        request: PreparedRequest,
+        expire_after: ExpirationTime = None,
+        only_if_cached: bool = False,
+        refresh: bool = False,
+        force_refresh: bool = False,
+        **kwargs: Any,
+    ) -> OriginalResponse | CachedResponse:
+        """Send a prepared request, answering from the cache when the policy allows.
+
+        Takes the same cache options as :meth:`request`.
+        """
+        if expire_after is not None or only_if_cached or refresh or force_refresh:
+            options = RequestOptions(expire_after, only_if_cached, refresh, force_refresh)
+        else:
+            options = _REQUEST_OPTIONS.get() or DEFAULT_OPTIONS
+        settings = self._settings
+        method = (request.method or "GET").upper()
+        now = utcnow()
+        cacheable = method in settings.allowable_methods and not settings.disabled
+        key = self.cache.create_key(request) if cacheable else ""
+        cached = (
+            self.cache.get_response(key, follow_redirects=kwargs.get("allow_redirects", True))
+            if cacheable and not options.force_refresh
+            else None
+        )
+        plan = decide(method, request.url or "", request.headers, cached, settings, options, now)
+        action = plan.action
+
+        if action is PlanAction.SERVE:
+            return self._serve(cached, request.hooks, kwargs)  # type: ignore[arg-type]
+        if action is PlanAction.GATEWAY_TIMEOUT:
+            return self._gateway_timeout(request, key)
+        if action is PlanAction.BYPASS:
+            response = super().send(request, **kwargs)  # type: ignore[misc]
+            return set_response_attributes(response, key)
+        if action is PlanAction.SERVE_STALE_AND_REFRESH:
+            self._refresh_in_background(request, key, cached, options, kwargs)  # type: ignore[arg-type]
+            return self._serve(cached, request.hooks, kwargs)  # type: ignore[arg-type]
+        return self._fetch(request, key, cached, plan, options, now, kwargs)
+
+    # -- the fast path ----------------------------------------------------------------------
+    def _fast_hit(
+        self,
+        method: str,
+        url: Any,
+        params: Any,
+        headers: Any,
+        hooks: Any,
+        allow_redirects: bool,
+        options: RequestOptions,
+        stream: Any,
+        timeout: Any,
+        verify: Any,
+        cert: Any,
+        proxies: Any,
+    ) -> CachedResponse | None:
+        """Answer a fresh hit without preparing the request, or return None.
+
+        The key is the one :meth:`send` computes for the prepared request (the URL is
+        prepared by the same requests code, memoised per input); only requests whose key and
+        policy cannot depend on anything else take this path.
+        """
+        settings = self._settings
+        if settings.key_fn is not None or settings.match_headers or self.params:
+            return None
+        if headers and any(str(name).lower() in _SLOW_PATH_HEADERS for name in headers):
+            return None
+        session_headers = self.headers
+        if "Cache-Control" in session_headers or "Pragma" in session_headers:
+            return None
+        memo = settings.key_memo
+        method = method.upper()
+        try:
+            memo_key = (
+                method,
+                url,
+                None
+                if params is None
+                else tuple(params.items())
+                if isinstance(params, dict)
+                else params,
+            )
+            entry = memo.get(memo_key)
+        except (TypeError, AttributeError):  # unhashable params: take the usual path
+            return None
+        if entry is None:
+            prepared = PreparedRequest()
+            try:
+                prepared.prepare_method(method)
+                prepared.prepare_url(url, params)
+            except Exception:  # invalid URL: let requests raise its own error, on the slow path
+                return None
+            prepared.prepare_headers(None)
+            prepared.prepare_body(None, None, None)
+            entry = (self.cache.create_key(prepared), prepared.url or "")
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[memo_key] = entry
+        key, prepared_url = entry
+        if method not in settings.allowable_methods or settings.disabled:
+            return None
+        cached = self.cache.get_response(key, follow_redirects=allow_redirects)
+        if cached is None:
+            return None
+        plan = decide(method, prepared_url, {}, cached, settings, options, utcnow())
+        if plan.action is not PlanAction.SERVE:
+            return None
+        request_hooks = (
+            self.hooks if hooks is None else merge_hooks(Request(hooks=hooks).hooks, self.hooks)  # type: ignore[no-untyped-call]
+        )
+        if request_hooks.get("response"):
+            send_kwargs = {
+                "stream": self.stream if stream is None else stream,
+                "timeout": timeout,
+                "verify": self.verify if verify is None else verify,
+                "cert": self.cert if cert is None else cert,
+                "proxies": proxies or {},
+            }
+            return self._serve(cached, request_hooks, send_kwargs)
+        return cached
+
+    # -- carrying out a plan ----------------------------------------------------------------
+    def _serve(
+        self, cached: CachedResponse, hooks: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
+    ) -> CachedResponse:
+        if hooks and hooks.get("response"):
+            # requests dispatches response hooks in Session.send, which a hit does not reach.
+            return dispatch_hook("response", hooks, cached, **kwargs)  # type: ignore[no-any-return, no-untyped-call]
+        return cached
+
+    def _gateway_timeout(self, request: PreparedRequest, key: str) -> CachedResponse:
+        response = CachedResponse(
+            url=request.url or "",
+            status_code=504,
+            reason="Not Cached",
+            request=CachedRequest.from_request(request, self._settings.ignored_parameters),
+            expires=None,
+        )
+        response.cache_key = key
+        return response
+
+    def _fetch(
+        self,
+        request: PreparedRequest,
+        key: str,
+        cached: CachedResponse | None,
+        plan: Plan,
+        options: RequestOptions,
+        now: datetime,
+        kwargs: dict[str, Any],
+    ) -> OriginalResponse | CachedResponse:
+        """Send the request (conditionally, for REVALIDATE) and store what the policy allows.
+        With a stale fallback, an error or 5xx from the origin is answered from the cache."""
+        outgoing = request
+        if plan.action is PlanAction.REVALIDATE:
+            outgoing = request.copy()
+            outgoing.headers.update(plan.conditional_headers)
+        try:
+            response: Response = super().send(outgoing, **kwargs)  # type: ignore[misc]
+        except RequestException as exc:
+            if cached is not None and plan.stale_fallback:
+                logger.warning("Serving stale response for %s after error: %s", request.url, exc)
+                return cached
+            raise
+        if cached is not None and plan.stale_fallback and response.status_code in _ERROR_STATUSES:
+            logger.warning(
+                "Serving stale response for %s after status %s", request.url, response.status_code
+            )
+            return cached
+        if (
+            response.status_code == 304
+            and cached is not None
+            and (plan.action is PlanAction.REVALIDATE)
+        ):
+            return self._update_from_304(request, key, cached, response, options, now)
+        return self._store(request, key, response, options, now, kwargs.get("stream", False))
+
+    def _update_from_304(
+        self,
+        request: PreparedRequest,
+        key: str,
+        cached: CachedResponse,
+        not_modified: Response,
+        options: RequestOptions,
+        now: datetime,
+    ) -> CachedResponse:
+        """Freshen a stored response with a 304's headers (RFC 9111 §4.3.4)."""
+        for name, value in not_modified.headers.items():
+            if name.lower() not in _PROTECTED_HEADERS:
+                cached.headers[name] = value
+        decision = decide_store(
+            (request.method or "GET").upper(),
+            request.url or "",
+            request.headers,
+            cached.status_code,
+            cached.headers,
+            self._settings,
+            options,
+            now,
+        )
+        cached.created_at = now
+        cached.expires = decision.expires
+        if decision.store:
+            self.cache.responses.set(cached.cache_key or key, cached, cached.expires)
+        cached.revalidated = True
+        return cached
+
+    def _store(
+        self,
+        request: PreparedRequest,
+        key: str,
+        response: Response,
+        options: RequestOptions,
+        now: datetime,
+        stream: bool,
+    ) -> OriginalResponse | CachedResponse:
+        settings = self._settings
+        # After redirects, the response answers the last request of the chain: store it
+        # under that request's key, and the earlier requests as aliases.
+        final_request = response.request if response.history else request
+        final_key = self.cache.create_key(final_request) if response.history else key
+        decision = decide_store(
+            (final_request.method or "GET").upper(),
+            final_request.url or "",
+            final_request.headers,
+            response.status_code,
+            response.headers,
+            settings,
+            options,
+            now,
+        )
+        if isinstance(response, CachedResponse):
+            # The last hop was answered from the cache: keep its expiry, add the aliases.
+            if final_key in self.cache.responses:
+                for previous in response.history:
+                    self.cache.save_redirect(previous.request, final_key)
+            return response
+        store = decision.store and (settings.filter_fn is None or settings.filter_fn(response))
+        if not store:
+            return set_response_attributes(response, final_key)
+        self.cache.save_response(response, final_key, decision.expires, created_at=now)
+        if stream:
+            # The body was read to store it; give streaming callers a fresh raw stream.
+            response.raw = CachedHTTPResponse(
+                response.content, response.headers, response.status_code, response.reason or ""
+            )
+        return set_response_attributes(response, final_key, now, decision.expires, now)
+
+    def _refresh_in_background(
+        self,
+        request: PreparedRequest,
+        key: str,
+        cached: CachedResponse,
+        options: RequestOptions,
+        kwargs: dict[str, Any],
+    ) -> None:
+        refresh_request = request.copy()
+        refresh_request.hooks = {"response": []}  # user hooks ran for the stale answer
+        send_kwargs = dict(kwargs)
+
+        def refresh() -> None:
+            now = utcnow()
+            validators = {}
+            if "ETag" in cached.headers:
+                validators["If-None-Match"] = cached.headers["ETag"]
+            if "Last-Modified" in cached.headers:
+                validators["If-Modified-Since"] = cached.headers["Last-Modified"]
+            plan = Plan(PlanAction.REVALIDATE if validators else PlanAction.FETCH, validators)
+            self._fetch(refresh_request, key, cached, plan, options, now, send_kwargs)
+
+        _refresh_pool.submit(key, refresh)
+
+    # -- scoping ----------------------------------------------------------------------------
+    @contextmanager
+    def cache_disabled(self) -> Iterator[None]:
+        """Within this block the session neither reads nor writes the cache (all threads)."""
+        with self._disable_lock:
+            self._disabled_depth += 1
+            self._settings.disabled = True
+        try:
+            yield
+        finally:
+            with self._disable_lock:
+                self._disabled_depth -= 1
+                if self._disabled_depth == 0:
+                    self._settings.disabled = False
+
+    def close(self) -> None:
+        """Close the session's connections, and the cache too if ``autoclose`` is set."""
+        if self._settings.autoclose:
+            self.cache.close()
+        super().close()  # type: ignore[misc]
+
+    @classmethod
+    def wrap(cls, original_session: Session, **kwargs: Any) -> CacheMixin:
+        """Return a cached session with the state of ``original_session`` (auth, headers,
+        cookies, hooks, adapters, proxies, params, verify...)."""
+        session = cls(**kwargs)
+        for attr in (
+            "auth",
+            "cert",
+            "cookies",
+            "headers",
+            "hooks",
+            "max_redirects",
+            "proxies",
+            "params",
+            "stream",
+            "trust_env",
+            "verify",
+        ):
+            setattr(session, attr, getattr(original_session, attr))
+        session.adapters = original_session.adapters  # type: ignore[attr-defined]
+        return session
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}(cache={self.cache!r}, settings={self._settings!r})>"
+
+
+class CachedSession(CacheMixin, Session):  # type: ignore[misc]
+    """A :class:`requests.Session` with a persistent cache.
+
+    :param cache_name: Cache name: a file path for SQLite, a namespace for other backends.
+    :param backend: ``"sqlite"`` (default), ``"memory"``, a URL such as
+        ``"sqlite:///path/cache.db"``, or a :class:`BaseCache` instance.
+    :param serializer: ``"default"`` (safe and fast), ``"json"``, ``"pickle"``, ``"yaml"``,
+        a spec such as ``"json+zstd"``, or a serializer object.
+    :param expire_after: How long responses stay fresh: seconds, a timedelta, a datetime,
+        ``NEVER_EXPIRE`` (-1, default), ``EXPIRE_IMMEDIATELY`` (0) or ``DO_NOT_CACHE``.
+    :param urls_expire_after: ``{glob-or-regex: expire_after}``; the first match wins.
+    :param cache_control: Let response ``Cache-Control``/``Expires`` headers set expiration.
+    :param allowable_codes: Status codes that may be stored.
+    :param allowable_methods: Methods whose responses may be stored.
+    :param always_revalidate: Revalidate stored responses that have a validator on every use.
+    :param ignored_parameters: Request parameters and headers left out of keys and redacted
+        from what is stored (defaults: common credentials).
+    :param match_headers: True, or a list of header names, to make headers part of the key.
+    :param filter_fn: ``f(response) -> bool``; False means "do not store".
+    :param key_fn: ``f(request, ignored_parameters, match_headers) -> str``: custom keys.
+    :param read_only: Read the cache, never write to it.
+    :param stale_if_error: Serve a stale response if the origin fails (True, or max seconds).
+    :param stale_while_revalidate: Serve a stale response while refreshing it in the
+        background (True, or max seconds of staleness).
+    :param content_root_key: For JSON bodies, only this top-level field is part of the key.
+    :param autoclose: Close the cache when the session is closed.
+    :param kwargs: Backend options (e.g. ``use_cache_dir=True``, ``wal=True`` for SQLite).
+        Anything unknown is a TypeError.
+    """

@@ -1,0 +1,230 @@
+"""Validated cache settings (per session) and options (per request)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from attrs import Attribute, define, field, frozen, setters
+
+from .policy.expiration import (
+    NEVER_EXPIRE,
+    ExpirationPattern,
+    ExpirationTime,
+    compile_url_patterns,
+    validate_expire_after,
+)
+
+__all__ = [
+    "DEFAULT_CACHE_NAME",
+    "DEFAULT_IGNORED_PARAMS",
+    "DEFAULT_METHODS",
+    "DEFAULT_STATUS_CODES",
+    "CacheSettings",
+    "FilterCallback",
+    "KeyCallback",
+    "RequestOptions",
+    "StaleWindow",
+]
+
+DEFAULT_CACHE_NAME = "http_cache"
+DEFAULT_METHODS = ("GET", "HEAD")
+DEFAULT_STATUS_CODES = (200,)
+#: Request parameters and headers that are secrets: left out of cache keys and redacted in
+#: what is stored.
+DEFAULT_IGNORED_PARAMS = (
+    "Authorization",
+    "Proxy-Authorization",
+    "X-API-Key",
+    "X-Auth-Token",
+    "X-API-Token",
+    "X-Access-Token",
+    "access_token",
+    "api_key",
+    "apikey",
+)
+
+FilterCallback = Callable[[Any], bool]
+KeyCallback = Callable[..., str]
+StaleWindow = bool | int | float | timedelta
+
+
+def _status_codes(value: Any) -> frozenset[int]:
+    if isinstance(value, (int, str)) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"allowable_codes={value!r} must be an iterable of HTTP status codes, e.g. (200, 203)"
+        )
+    codes = tuple(value)
+    for code in codes:
+        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+            raise ValueError(
+                f"allowable_codes contains {code!r}; accepted: integer status codes 100-599"
+            )
+    return frozenset(codes)
+
+
+def _methods(value: Any) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"allowable_methods={value!r} must be an iterable of method names, "
+            "e.g. ('GET', 'HEAD'), not a single string"
+        )
+    methods = tuple(value)
+    for method in methods:
+        if not isinstance(method, str) or not method.isalpha():
+            raise ValueError(
+                f"allowable_methods contains {method!r}; accepted: HTTP method names like 'GET'"
+            )
+    return frozenset(m.upper() for m in methods)
+
+
+def _names(value: Any, argument: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"{argument}={value!r} must be an iterable of names, e.g. ('api_key',), "
+            "not a single string"
+        )
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{argument} contains {name!r}; accepted: strings")
+    return names
+
+
+def _ignored_parameters(value: Any) -> tuple[str, ...]:
+    return _names(value, "ignored_parameters")
+
+
+def _match_headers(value: Any) -> bool | tuple[str, ...]:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    return tuple(n.lower() for n in _names(value, "match_headers"))
+
+
+def _expire_after(value: Any) -> ExpirationTime:
+    return validate_expire_after(value, "expire_after")
+
+
+def _urls_expire_after(value: Any) -> tuple[ExpirationPattern, ...]:
+    return compile_url_patterns(value)
+
+
+def _stale_window(value: Any, name: str) -> StaleWindow:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value >= 0:
+        return value
+    if isinstance(value, timedelta) and value >= timedelta(0):
+        return value
+    raise ValueError(
+        f"{name}={value!r}; accepted: True/False, or a maximum staleness as seconds >= 0 "
+        "or a timedelta"
+    )
+
+
+def _stale_if_error(value: Any) -> StaleWindow:
+    return _stale_window(value, "stale_if_error")
+
+
+def _stale_while_revalidate(value: Any) -> StaleWindow:
+    return _stale_window(value, "stale_while_revalidate")
+
+
+def _check_bool(instance: Any, attribute: Attribute[Any], value: Any) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{attribute.name}={value!r} must be True or False")
+
+
+def _check_callable(instance: Any, attribute: Attribute[Any], value: Any) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(f"{attribute.name}={value!r} must be a callable or None")
+
+
+def _check_optional_str(instance: Any, attribute: Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{attribute.name}={value!r} must be a string or None")
+
+
+def _on_change(instance: CacheSettings, attribute: Attribute[Any], value: Any) -> Any:
+    # Keys depend on several settings; any change drops the memo of computed keys.
+    instance.key_memo.clear()
+    return value
+
+
+@define(kw_only=True, on_setattr=[setters.convert, setters.validate, _on_change])
+class CacheSettings:
+    """Settings that decide what is cached and for how long.
+
+    Values are checked when built and when assigned (``session.settings.expire_after = 60``),
+    so a bad value fails at once with a message naming it.
+    """
+
+    allowable_codes: frozenset[int] = field(default=DEFAULT_STATUS_CODES, converter=_status_codes)
+    allowable_methods: frozenset[str] = field(default=DEFAULT_METHODS, converter=_methods)
+    always_revalidate: bool = field(default=False, validator=_check_bool)
+    autoclose: bool = field(default=True, validator=_check_bool)
+    cache_control: bool = field(default=False, validator=_check_bool)
+    content_root_key: str | None = field(default=None, validator=_check_optional_str)
+    disabled: bool = field(default=False, validator=_check_bool)
+    expire_after: ExpirationTime = field(default=NEVER_EXPIRE, converter=_expire_after)
+    filter_fn: FilterCallback | None = field(default=None, validator=_check_callable)
+    ignored_parameters: tuple[str, ...] = field(
+        default=DEFAULT_IGNORED_PARAMS, converter=_ignored_parameters
+    )
+    key_fn: KeyCallback | None = field(default=None, validator=_check_callable)
+    match_headers: bool | tuple[str, ...] = field(default=False, converter=_match_headers)
+    only_if_cached: bool = field(default=False, validator=_check_bool)
+    read_only: bool = field(default=False, validator=_check_bool)
+    stale_if_error: StaleWindow = field(default=False, converter=_stale_if_error)
+    stale_while_revalidate: StaleWindow = field(default=False, converter=_stale_while_revalidate)
+    urls_expire_after: tuple[ExpirationPattern, ...] = field(
+        default=None, converter=_urls_expire_after
+    )
+    #: Memo of request -> cache key for the hit fast path; cleared whenever a setting changes.
+    key_memo: dict[Any, tuple[str, str]] = field(init=False, factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> CacheSettings:
+        """Build settings from keyword arguments, rejecting unknown names by name."""
+        known = {a.name for a in cls.__attrs_attrs__ if a.init}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(
+                f"unknown cache setting(s): {', '.join(unknown)}; "
+                f"accepted: {', '.join(sorted(known))}"
+            )
+        return cls(**kwargs)
+
+    @property
+    def ignored_lower(self) -> frozenset[str]:
+        """The ignored parameter names, lower-cased, for case-insensitive header matching."""
+        return frozenset(p.lower() for p in self.ignored_parameters)
+
+
+@frozen
+class RequestOptions:
+    """Per-request options, passed as values into the policy.
+
+    ``expire_after=None`` means "not given": the URL pattern or session value applies.
+    """
+
+    expire_after: ExpirationTime = field(default=None, converter=_expire_after)
+    only_if_cached: bool = field(default=False, validator=_check_bool)
+    refresh: bool = field(default=False, validator=_check_bool)
+    force_refresh: bool = field(default=False, validator=_check_bool)
+
+
+DEFAULT_OPTIONS = RequestOptions()
+
+
+def pattern_items(patterns: Iterable[ExpirationPattern]) -> Mapping[str | re.Pattern[str], Any]:
+    """Return ``urls_expire_after`` as the mapping a user would have passed."""
+    return {p.pattern: p.expire_after for p in patterns}
