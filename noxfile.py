@@ -1,4 +1,5 @@
-"""Developer sessions: ``nox -s lint typecheck tests`` is what CI runs; ``nox -s bench`` measures."""
+"""Developer sessions: ``nox -s lint typecheck tests`` is what CI runs; ``nox -s bench``
+measures."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _OriginServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: the origin is a test fixture."""
 
     def _send(
@@ -68,7 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path
         self.server.hits[path] += 1
         segments = [s for s in path.split("/") if s]
-        head, arg = (segments + ["", ""])[:2]
+        head, arg = [*segments, "", ""][:2]
         if head == "bytes":
             size = int(arg or 1024)
             body = (b"0123456789abcdef" * (size // 16 + 1))[:size]
