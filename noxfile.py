@@ -3,12 +3,18 @@ measures."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.default_venv_backend = "venv"
 
-LINT_PATHS = ["requests_cache_like", "tests", "examples", "benchmarks", "noxfile.py"]
+LINT_PATHS = [
+    p
+    for p in ("requests_cache_like", "tests", "examples", "benchmarks", "noxfile.py")
+    if Path(p).exists()
+]
 
 
 @nox.session

@@ -332,6 +332,38 @@ class CacheMixin:
             return self._serve(cached, request.hooks, kwargs)  # type: ignore[arg-type]
         return self._fetch(request, key, cached, plan, options, now, kwargs)
 
+    # Verb helpers, typed with the cache attributes their responses carry.
+    def get(self, url: str, params: Any = None, **kwargs: Any) -> OriginalResponse | CachedResponse:
+        """Send a GET request (see :meth:`request` for the cache options)."""
+        return self.request("GET", url, params=params, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> OriginalResponse | CachedResponse:
+        """Send an OPTIONS request."""
+        return self.request("OPTIONS", url, **kwargs)
+
+    def head(self, url: str, **kwargs: Any) -> OriginalResponse | CachedResponse:
+        """Send a HEAD request (redirects are not followed unless ``allow_redirects=True``)."""
+        kwargs.setdefault("allow_redirects", False)
+        return self.request("HEAD", url, **kwargs)
+
+    def post(
+        self, url: str, data: Any = None, json: Any = None, **kwargs: Any
+    ) -> OriginalResponse | CachedResponse:
+        """Send a POST request."""
+        return self.request("POST", url, data=data, json=json, **kwargs)
+
+    def put(self, url: str, data: Any = None, **kwargs: Any) -> OriginalResponse | CachedResponse:
+        """Send a PUT request."""
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def patch(self, url: str, data: Any = None, **kwargs: Any) -> OriginalResponse | CachedResponse:
+        """Send a PATCH request."""
+        return self.request("PATCH", url, data=data, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> OriginalResponse | CachedResponse:
+        """Send a DELETE request."""
+        return self.request("DELETE", url, **kwargs)
+
     # -- the fast path ----------------------------------------------------------------------
     def _fast_hit(
         self,
