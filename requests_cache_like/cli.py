@@ -9,18 +9,24 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .backends.sqlite import SQLiteCache
 
 __all__ = ["main"]
 
 
-def _open(path: str) -> SQLiteCache:
-    return SQLiteCache(path)
+def _open(args: argparse.Namespace) -> SQLiteCache:
+    path = Path(args.cache)
+    if not path.suffix:
+        path = path.with_suffix(".sqlite")
+    if not path.is_file():
+        raise SystemExit(f"requests-cache-like: no cache file at {str(path)!r}")
+    return SQLiteCache(path, serializer=args.serializer)
 
 
 def _info(args: argparse.Namespace) -> int:
-    cache = _open(args.cache)
+    cache = _open(args)
     total = cache.count()
     fresh = cache.count(expired=False)
     print(f"cache:     {cache.db_path}")
@@ -32,7 +38,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _urls(args: argparse.Namespace) -> int:
-    cache = _open(args.cache)
+    cache = _open(args)
     for url in cache.urls():
         print(url)
     cache.close()
@@ -45,7 +51,7 @@ def _delete(args: argparse.Namespace) -> int:
             "delete: give --expired, --invalid, --older-than SECONDS or --url URL", file=sys.stderr
         )
         return 2
-    cache = _open(args.cache)
+    cache = _open(args)
     before = cache.count()
     cache.delete(
         expired=args.expired,
@@ -60,7 +66,7 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def _clear(args: argparse.Namespace) -> int:
-    cache = _open(args.cache)
+    cache = _open(args)
     cache.clear()
     cache.close()
     print("cleared")
@@ -72,6 +78,14 @@ def _demo(args: argparse.Namespace) -> int:
 
     run_demo(args.cache_name, args.requests)
     return 0
+
+
+def _add_serializer(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--serializer",
+        default=None,
+        help="serializer the cache was written with, e.g. json or default+zstd (default: default)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,10 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("cache", help="SQLite cache file (a name without suffix gets .sqlite)")
+        _add_serializer(sub)
         sub.set_defaults(func=func)
 
     delete = commands.add_parser("delete", help="delete some responses")
     delete.add_argument("cache", help="SQLite cache file")
+    _add_serializer(delete)
     delete.add_argument("--expired", action="store_true", help="delete expired responses")
     delete.add_argument("--invalid", action="store_true", help="delete unreadable entries")
     delete.add_argument(

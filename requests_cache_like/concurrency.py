@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 __all__ = ["RefreshPool"]
@@ -25,6 +25,7 @@ class RefreshPool:
         self.max_pending = max_pending
         self._executor: ThreadPoolExecutor | None = None
         self._in_flight: set[str] = set()
+        self._futures: set[Future[Any]] = set()
         self._lock = threading.Lock()
 
     def submit(self, key: str, job: Callable[[], Any]) -> Future[Any] | None:
@@ -49,7 +50,23 @@ class RefreshPool:
                 with self._lock:
                     self._in_flight.discard(key)
 
-        return executor.submit(run)
+        with self._lock:
+            future = executor.submit(run)
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait for every job submitted so far to finish; return False if ``timeout``
+        seconds passed first. Meant for tests and orderly shutdowns."""
+        with self._lock:
+            pending = list(self._futures)
+        _done, not_done = wait(pending, timeout=timeout)
+        return not not_done
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the worker threads (a new submit starts them again)."""

@@ -149,9 +149,11 @@ def redact_body(
     body: Any, headers: Mapping[str, str], ignored_parameters: Iterable[str]
 ) -> bytes | None:
     """Return ``body`` with ignored JSON fields or form fields replaced by ``REDACTED``."""
+    if body is None:
+        return None  # as on a live PreparedRequest without a body
     raw = _body_bytes(body)
     if not raw:
-        return raw if raw is not None else None
+        return raw
     ignored = set(ignored_parameters)
     content_type = _content_type(headers)
     try:

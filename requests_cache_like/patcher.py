@@ -17,7 +17,7 @@ import requests.sessions
 from requests import Session
 
 from .backends import BaseCache, init_backend
-from .session import SETTING_ARGS, CachedSession
+from .session import SETTING_ARGS, CachedSession, unknown_argument_error
 from .settings import DEFAULT_CACHE_NAME
 
 __all__ = [
@@ -47,10 +47,18 @@ def install_cache(
     """
     settings = {k: v for k, v in kwargs.items() if k in SETTING_ARGS}
     backend_options = {k: v for k, v in kwargs.items() if k not in SETTING_ARGS}
-    cache = init_backend(cache_name, backend, **backend_options)
+    try:
+        cache = init_backend(cache_name, backend, **backend_options)
+    except TypeError as exc:
+        raise unknown_argument_error("install_cache", backend_options, backend, exc) from None
     kwargs = settings
     # Build one session now so that bad settings fail here, not on the first request.
-    session_factory(backend=cache, **{**kwargs, "autoclose": False}).close()
+    try:
+        session_factory(backend=cache, **{**kwargs, "autoclose": False}).close()
+    except Exception:
+        if cache is not backend:  # made here: do not leave its connection open
+            cache.close()
+        raise
 
     class _InstalledSession(session_factory):  # type: ignore[valid-type, misc]
         """A cached session bound to the installed cache (closing it keeps the cache open)."""

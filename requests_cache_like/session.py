@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from requests import PreparedRequest, Request, Response, Session
+from requests.auth import HTTPBasicAuth
 from requests.exceptions import RequestException
 from requests.hooks import dispatch_hook
 from requests.sessions import merge_hooks
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
     from .serializers.pipeline import SerializerType
 
-__all__ = ["SETTING_ARGS", "CacheMixin", "CachedSession"]
+__all__ = ["SETTING_ARGS", "CacheMixin", "CachedSession", "unknown_argument_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +89,29 @@ SETTING_ARGS = frozenset(
     }
 )
 _SESSION_ARGS = SETTING_ARGS | {"cache_name", "backend", "serializer"}
+#: Keyword arguments requests.Session.send passes on to the transport adapter.
+_SEND_KWARGS = frozenset({"stream", "timeout", "verify", "cert", "proxies", "allow_redirects"})
 _refresh_pool = RefreshPool()
 _fast_path_classes: dict[type, bool] = {}
+
+
+def unknown_argument_error(
+    owner: str, kwargs: Mapping[str, Any], backend: Any, error: TypeError
+) -> TypeError:
+    """Return ``error`` reworded for the caller when it is about keyword arguments that are
+    neither cache settings nor backend options, with a "did you mean" hint for each."""
+    unknown = [k for k in kwargs if k not in _SESSION_ARGS and k in str(error)]
+    if not unknown:
+        return error
+    hints = [
+        f"{name!r} (did you mean {match[0]!r}?)" if match else repr(name)
+        for name in unknown
+        for match in [get_close_matches(name, _SESSION_ARGS, n=1)]
+    ]
+    return TypeError(
+        f"{owner}() got unexpected keyword argument(s) {', '.join(hints)}: neither a cache "
+        f"setting nor an option of the {backend or 'sqlite'!s} backend ({error})"
+    )
 
 
 def _supports_fast_path(cls: type) -> bool:
@@ -100,16 +122,46 @@ def _supports_fast_path(cls: type) -> bool:
         return cached
     mro = cls.__mro__
     after_mixin = mro[mro.index(CacheMixin) + 1 :]
-    ok = True
-    for name in ("request", "send", "prepare_request", "merge_environment_settings"):
-        definer = next((k for k in mro if name in k.__dict__), None)
-        if name == "send" and definer is not CacheMixin:
-            ok = False
-        next_definer = next((k for k in after_mixin if name in k.__dict__), None)
-        if next_definer is not Session:
-            ok = False
+
+    def definer(classes: tuple[type, ...], name: str) -> type | None:
+        return next((k for k in classes if name in k.__dict__), None)
+
+    # The fast path skips send(), prepare_request() and merge_environment_settings()
+    # entirely, and request() of anything after the mixin: an override of one of these,
+    # wherever it sits in the MRO, may change the key or the answer. An override of
+    # request() before the mixin is fine: it still ends in CacheMixin.request.
+    ok = (
+        definer(mro, "send") is CacheMixin
+        and definer(mro, "prepare_request") is Session
+        and definer(mro, "merge_environment_settings") is Session
+        and all(definer(after_mixin, name) is Session for name in ("request", "send"))
+    )
     _fast_path_classes[cls] = ok
     return ok
+
+
+#: Types of query parameter values the key memo can tell apart (with their type alongside).
+_MEMO_PARAM_TYPES = frozenset({str, bytes, int, float, bool, type(None)})
+
+
+def _params_memo_key(params: Any) -> Any:
+    """Return a hashable stand-in for ``params`` that two values share only if requests
+    encodes them alike; raise TypeError for params the memo should not handle.
+
+    ``1``, ``1.0`` and ``True`` are equal in Python but encode as ``1``, ``1.0`` and
+    ``True``, so each value's type is part of the stand-in.
+    """
+    if params is None:
+        return None
+    if type(params) in (str, bytes):
+        return (type(params), params)
+    if isinstance(params, dict):
+        items = tuple(params.items())
+        for name, value in items:
+            if type(name) is not str or type(value) not in _MEMO_PARAM_TYPES:
+                raise TypeError("params not memoised")
+        return tuple((name, type(value), value) for name, value in items)
+    raise TypeError("params not memoised")
 
 
 class CacheMixin:
@@ -173,19 +225,7 @@ class CacheMixin:
         try:
             self.cache: BaseCache = init_backend(cache_name, backend, **backend_kwargs)
         except TypeError as exc:
-            unknown = [k for k in kwargs if k not in _SESSION_ARGS and k in str(exc)]
-            if not unknown:
-                raise
-            hints = [
-                f"{name!r} (did you mean {match[0]!r}?)" if match else repr(name)
-                for name in unknown
-                for match in [get_close_matches(name, _SESSION_ARGS, n=1)]
-            ]
-            raise TypeError(
-                f"{type(self).__name__}() got unexpected keyword argument(s) {', '.join(hints)}: "
-                f"neither a cache setting nor an option of the {backend or 'sqlite'!s} backend "
-                f"({exc})"
-            ) from None
+            raise unknown_argument_error(type(self).__name__, kwargs, backend, exc) from None
         self.cache.settings = self._settings
         self._disable_lock = threading.Lock()
         self._disabled_depth = 0
@@ -303,6 +343,14 @@ class CacheMixin:
 
         Takes the same cache options as :meth:`request`.
         """
+        if kwargs.keys() - _SEND_KWARGS:
+            # A hit never reaches the adapter that would reject these: reject them here.
+            raise TypeError(
+                f"{type(self).__name__}.send() got unexpected keyword argument(s) "
+                f"{', '.join(sorted(kwargs.keys() - _SEND_KWARGS))}; accepted: "
+                f"{', '.join(sorted(_SEND_KWARGS))}, expire_after, only_if_cached, refresh, "
+                "force_refresh"
+            )
         if expire_after is not None or only_if_cached or refresh or force_refresh:
             options = RequestOptions(expire_after, only_if_cached, refresh, force_refresh)
         else:
@@ -387,27 +435,23 @@ class CacheMixin:
         policy cannot depend on anything else take this path.
         """
         settings = self._settings
+        method = method.upper()
+        if settings.disabled or method not in settings.allowable_methods:
+            return None
         if settings.key_fn is not None or settings.match_headers or self.params:
             return None
+        if self.auth is not None and type(self.auth) not in (tuple, HTTPBasicAuth):
+            return None  # an auth callable may change the URL, hence the key
         if headers and any(str(name).lower() in _SLOW_PATH_HEADERS for name in headers):
             return None
         session_headers = self.headers
         if "Cache-Control" in session_headers or "Pragma" in session_headers:
             return None
         memo = settings.key_memo
-        method = method.upper()
         try:
-            memo_key = (
-                method,
-                url,
-                None
-                if params is None
-                else tuple(params.items())
-                if isinstance(params, dict)
-                else params,
-            )
+            memo_key = (method, url, _params_memo_key(params))
             entry = memo.get(memo_key)
-        except (TypeError, AttributeError):  # unhashable params: take the usual path
+        except (TypeError, AttributeError):  # params the memo cannot tell apart: usual path
             return None
         if entry is None:
             prepared = PreparedRequest()
@@ -423,8 +467,6 @@ class CacheMixin:
                 memo.clear()
             memo[memo_key] = entry
         key, prepared_url = entry
-        if method not in settings.allowable_methods or settings.disabled:
-            return None
         cached = self.cache.get_response(key, follow_redirects=allow_redirects)
         if cached is None:
             return None
@@ -583,6 +625,8 @@ class CacheMixin:
         refresh_request = request.copy()
         refresh_request.hooks = {"response": []}  # user hooks ran for the stale answer
         send_kwargs = dict(kwargs)
+        # The caller holds the stale response: a 304 must freshen a copy, not edit theirs.
+        cached = cached.copy()
 
         def refresh() -> None:
             now = utcnow()

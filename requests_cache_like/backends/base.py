@@ -124,6 +124,14 @@ class BaseStorage(MutableMapping[str, Any], ABC):
     def __getitem__(self, key: str) -> Any:
         return self.deserialize(key, self.get_raw(key))
 
+    def __contains__(self, key: object) -> bool:
+        """True if anything is stored under ``key``, readable or not (nothing is decoded)."""
+        try:
+            self.get_raw(key)  # type: ignore[arg-type]
+        except KeyError:
+            return False
+        return True
+
     def __setitem__(self, key: str, value: Any) -> None:
         self.set(key, value)
 
@@ -194,6 +202,9 @@ class DictStorage(BaseStorage):
 
     def __len__(self) -> int:
         return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
 
     def clear(self) -> None:
         self._data.clear()
@@ -333,10 +344,13 @@ class BaseCache:
         older_than: ExpirationTime = None,
     ) -> Iterator[CachedResponse]:
         """Yield stored responses: ``valid`` (unexpired) and/or ``expired`` ones, optionally only
-        those created longer ago than ``older_than``. Unreadable entries cannot be yielded;
-        remove them with ``delete(invalid=True)``."""
+        those created longer ago than ``older_than``. With ``invalid=True``, each entry that
+        cannot be read is also yielded, as an empty 504 response carrying its ``cache_key``
+        (as in requests-cache); ``delete(invalid=True)`` removes them."""
         now = utcnow()
+        seen: set[str] = set()
         for key, response in self.responses.readable_items():
+            seen.add(key)
             response.cache_key = key
             is_expired = response.expires is not None and now >= response.expires
             if (is_expired and not expired) or (not is_expired and not valid):
@@ -344,10 +358,22 @@ class BaseCache:
             if older_than is not None and not response.is_older_than(older_than):
                 continue
             yield response
+        if invalid:
+            for key in list(self.responses):
+                if key in seen:
+                    continue
+                try:
+                    self.responses[key]
+                except KeyError:
+                    continue
+                except DeserializationError:
+                    placeholder = CachedResponse(status_code=504, reason="Unreadable cache entry")
+                    placeholder.cache_key = key
+                    yield placeholder
 
     def urls(self, **kwargs: Any) -> list[str]:
         """Return the sorted, unique URLs of stored responses (``filter()`` arguments apply)."""
-        return sorted({response.url for response in self.filter(**kwargs)})
+        return sorted({response.url for response in self.filter(**kwargs) if response.url})
 
     def delete(
         self,

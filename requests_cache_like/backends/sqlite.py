@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -25,6 +26,8 @@ from .base import BaseCache, BaseStorage, reject_unknown_kwargs
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
 
+logger = logging.getLogger(__name__)
+
 __all__ = ["SQLiteCache", "SQLiteConnection", "SQLiteDict", "get_cache_path"]
 
 #: Default time to wait for another writer, in milliseconds.
@@ -34,6 +37,7 @@ CONNECT_KWARGS = frozenset(
     {"detect_types", "isolation_level", "factory", "cached_statements", "uri"}
 )
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_COLUMNS = frozenset({"key", "value", "expires", "created_at", "size"})
 _SORT_COLUMNS = {"key": "key", "expires": "expires", "created_at": "created_at", "size": "size"}
 
 
@@ -57,6 +61,9 @@ def get_cache_path(
         path = Path(gettempdir()) / path
     if not path.suffix:
         path = path.with_suffix(".sqlite")
+    # Absolute, so a connection reopened after close() finds the same file even if the
+    # working directory has changed since.
+    path = path.absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
     return str(path)
 
@@ -104,6 +111,9 @@ class SQLiteConnection:
         self.lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        #: CREATE statements of the tables on this connection, replayed on every new
+        #: connection (an in-memory database starts empty again after close()).
+        self.schema: list[str] = []
 
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection = sqlite3.connect(
@@ -116,6 +126,8 @@ class SQLiteConnection:
             connection.execute("PRAGMA journal_mode=WAL")
         if self.fast_save:
             connection.execute("PRAGMA synchronous=OFF")
+        for statement in self.schema:
+            connection.execute(statement)
         return connection
 
     @property
@@ -133,21 +145,26 @@ class SQLiteConnection:
     def cursor(self, write: bool = False) -> Iterator[sqlite3.Cursor]:
         """Run statements under the lock; with ``write``, inside one immediate transaction."""
         with self.lock:
-            connection = self.connection
             try:
+                connection = self.connection
                 if write:
                     connection.execute("BEGIN IMMEDIATE")
                     try:
                         yield connection.cursor()
+                        connection.execute("COMMIT")
                     except BaseException:
-                        connection.execute("ROLLBACK")
+                        # A failed statement or COMMIT (e.g. busy) must not leave the
+                        # transaction open: the next write could not begin.
+                        if connection.in_transaction:
+                            connection.execute("ROLLBACK")
                         raise
-                    connection.execute("COMMIT")
                 else:
                     yield connection.cursor()
-            except sqlite3.OperationalError as exc:
+            except sqlite3.DatabaseError as exc:  # includes "file is not a database"
                 message = str(exc).lower()
-                if "locked" in message or "busy" in message:
+                if isinstance(exc, sqlite3.OperationalError) and (
+                    "locked" in message or "busy" in message
+                ):
                     raise StorageBusyError(
                         f"SQLite database {self.db_path!r} stayed locked by another writer for "
                         f"longer than busy_timeout={self.busy_timeout} ms"
@@ -201,15 +218,40 @@ class SQLiteDict(BaseStorage):
 
     def init_db(self) -> None:
         """Create the table and its index if they do not exist."""
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self.table_name} (key TEXT PRIMARY KEY, "
+            "value BLOB, expires REAL, created_at REAL, size INTEGER)",
+            f"CREATE INDEX IF NOT EXISTS {self.table_name}_expires ON {self.table_name} (expires)",
+        ]
         with self._db.cursor(write=True) as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table_name} (key TEXT PRIMARY KEY, "
-                "value BLOB, expires REAL, created_at REAL, size INTEGER)"
-            )
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {self.table_name}_expires "
-                f"ON {self.table_name} (expires)"
-            )
+            self._set_aside_foreign_table(cursor)
+            for statement in statements:
+                cursor.execute(statement)
+        self._db.schema.extend(s for s in statements if s not in self._db.schema)
+
+    def _set_aside_foreign_table(self, cursor: sqlite3.Cursor) -> None:
+        """Rename a same-named table with other columns (e.g. one written by requests-cache)
+        to ``{table}_legacy`` so its data is kept and this cache starts cleanly beside it."""
+        columns = {row[1] for row in cursor.execute(f"PRAGMA table_info({self.table_name})")}
+        if not columns or columns >= _COLUMNS:
+            return
+        legacy = f"{self.table_name}_legacy"
+        number = 1
+        existing = {
+            row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        while legacy in existing:
+            number += 1
+            legacy = f"{self.table_name}_legacy{number}"
+        cursor.execute(f"ALTER TABLE {self.table_name} RENAME TO {legacy}")
+        cursor.execute(f"DROP INDEX IF EXISTS {self.table_name}_expires")
+        logger.warning(
+            "SQLite table %r in %s has another layout (written by another program or "
+            "version); kept it as %r and created a new one",
+            self.table_name,
+            self.db_path,
+            legacy,
+        )
 
     @property
     def connection(self) -> sqlite3.Connection:

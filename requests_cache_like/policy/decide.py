@@ -228,7 +228,14 @@ def decide(
             response_cc = parse_cache_control(stored.headers.get("Cache-Control"))
             if not response_cc.must_revalidate:
                 return PLAN_SERVE
-        if not only_if_cached and _stale_while_revalidate_allows(stored, settings, staleness):
+        # A client that bounds the age it accepts (max-age, min-fresh) does not want a stale
+        # answer, even one refreshed behind its back (RFC 9111 §5.2.1.1, RFC 5861 §3).
+        client_bounds_age = request_cc.max_age is not None or request_cc.min_fresh is not None
+        if (
+            not only_if_cached
+            and not client_bounds_age
+            and _stale_while_revalidate_allows(stored, settings, staleness)
+        ):
             return Plan(PlanAction.SERVE_STALE_AND_REFRESH)
 
     if only_if_cached:

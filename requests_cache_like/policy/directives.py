@@ -88,7 +88,8 @@ def _split_directives(value: str) -> list[tuple[str, str | None]]:
 
 def _delta_seconds(arg: str | None) -> int:
     """Parse delta-seconds; invalid values become 0 (treated as already stale)."""
-    if arg is None or not arg.isdigit():
+    # isascii: str.isdigit() also accepts digits such as "²" that int() rejects.
+    if arg is None or not (arg.isascii() and arg.isdigit()):
         return 0
     return min(int(arg), MAX_DELTA_SECONDS)
 

@@ -99,9 +99,13 @@ def get_expiration_datetime(expire_after: ExpirationTime, now: datetime) -> date
         return expire_after
     if isinstance(expire_after, str):
         return _parse_time_string(expire_after) or now
-    if isinstance(expire_after, timedelta):
-        return now + expire_after
-    return now + timedelta(seconds=expire_after)
+    try:
+        if isinstance(expire_after, timedelta):
+            return now + expire_after
+        return now + timedelta(seconds=expire_after)
+    except OverflowError:
+        # float("inf"), timedelta.max or thousands of years: past datetime.max, never expires.
+        return None
 
 
 @frozen

@@ -147,6 +147,10 @@ def safe_pickle_serializer(
     written without the key (or changed since) is refused before pickle sees it."""
     stages: list[StageLike] = [CattrStage(binary=True), PickleStage()]
     if compress:
+        if compress not in COMPRESSORS:
+            raise ValueError(
+                f"compress={compress!r}: unknown compression; accepted: {', '.join(COMPRESSORS)}"
+            )
         stages.append(COMPRESSORS[compress]())
     stages.append(SignerStage(secret_key, salt=salt))
     return SerializerPipeline(stages, name="safe_pickle")

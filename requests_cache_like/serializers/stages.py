@@ -83,12 +83,17 @@ class FrameStage:
 
     @staticmethod
     def _body_slots(meta: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
-        """Yield ``(container, field)`` for every body field, in a fixed order."""
-        for response in (meta, *(meta.get("history") or ())):
+        """Yield ``(container, field)`` for every body field, in a fixed order: depth first,
+        a response and its request, then each response of its history (which may have a
+        history of its own: requests gives every redirect hop the hops before it)."""
+        pending = [meta]
+        while pending:
+            response = pending.pop()
             yield response, "_content"
             request = response.get("request")
             if isinstance(request, dict):
                 yield request, "body"
+            pending.extend(reversed(response.get("history") or ()))
 
     def dumps(self, value: dict[str, Any]) -> bytes:
         meta = (
@@ -119,6 +124,10 @@ class FrameStage:
             lengths = meta.pop("_bodies")
         except (struct.error, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise DeserializationError(f"stored entry frame is malformed: {exc}") from exc
+        if not isinstance(lengths, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in lengths
+        ):
+            raise DeserializationError("stored entry frame has malformed body lengths")
         offset = start + meta_len
         if offset + sum(lengths) != len(value):
             raise DeserializationError("stored entry is truncated or has trailing bytes")
@@ -133,6 +142,8 @@ class FrameStage:
                     container[name] = bodies[index]
         except IndexError as exc:
             raise DeserializationError("stored entry refers to a missing body") from exc
+        except (TypeError, AttributeError) as exc:  # history or request of the wrong shape
+            raise DeserializationError(f"stored entry frame is malformed: {exc}") from exc
         return meta  # type: ignore[no-any-return]
 
 

@@ -1,0 +1,279 @@
+"""The storage contract: what every :class:`BaseStorage` must do, whatever holds the bytes.
+
+Each storage under test is registered in :data:`STORAGE_FACTORIES` as a function
+``(request, tmp_path) -> StorageCase``. A backend added later (Redis, MongoDB, DynamoDB,
+filesystem) joins the whole suite with one more entry; its factory may ask ``request`` for
+the fixtures it needs (``request.getfixturevalue("redis_url")``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from attrs import define
+
+from requests_cache_like import CachedResponse
+from requests_cache_like.backends import BaseStorage, DictStorage, SQLiteDict
+from requests_cache_like.exceptions import DeserializationError
+from requests_cache_like.models import CachedRequest
+
+
+@define
+class StorageCase:
+    """A storage to test, and how to make and compare the values it holds."""
+
+    storage: BaseStorage
+    #: Return the i-th distinct value this storage accepts.
+    make_value: Callable[[int], Any]
+    #: Return what identifies a value read back (the value itself, or its body and URL).
+    identity: Callable[[Any], Any]
+    #: True if the storage has a serializer, so unreadable entries are possible.
+    serialized: bool
+
+
+def _plain_value(i: int) -> str:
+    return f"value-{i}"
+
+
+def _response_value(i: int) -> CachedResponse:
+    url = f"https://example.org/item/{i}?q={i}"
+    return CachedResponse(
+        content=f"body-{i}".encode(),
+        url=url,
+        headers={"Content-Type": "text/plain", "X-Item": str(i)},
+        request=CachedRequest(method="GET", url=url),
+    )
+
+
+def _response_identity(value: Any) -> Any:
+    return (value.content, value.url, value.headers["X-Item"], value.request.url)
+
+
+def _plain(storage: BaseStorage) -> StorageCase:
+    return StorageCase(storage, _plain_value, lambda value: value, serialized=False)
+
+
+def _serialized(storage: BaseStorage) -> StorageCase:
+    return StorageCase(storage, _response_value, _response_identity, serialized=True)
+
+
+StorageFactory = Callable[[pytest.FixtureRequest, Path], StorageCase]
+
+#: Every storage the contract runs against. Add a backend here to put it under the suite.
+STORAGE_FACTORIES: dict[str, StorageFactory] = {
+    "dict": lambda request, tmp_path: _plain(DictStorage()),
+    "dict-default": lambda request, tmp_path: _serialized(DictStorage(serializer="default")),
+    "sqlite": lambda request, tmp_path: _plain(
+        SQLiteDict(tmp_path / "contract.sqlite", table_name="plain")
+    ),
+    "sqlite-default": lambda request, tmp_path: _serialized(
+        SQLiteDict(tmp_path / "contract.sqlite", table_name="framed", serializer="default")
+    ),
+    "sqlite-json": lambda request, tmp_path: _serialized(
+        SQLiteDict(tmp_path / "contract.sqlite", table_name="as_json", serializer="json")
+    ),
+}
+SERIALIZED_STORAGES = [name for name in STORAGE_FACTORIES if name != "dict" and name != "sqlite"]
+
+#: Keys that a storage must keep exactly as given: quotes, SQL, wildcards, unicode, spaces.
+AWKWARD_KEYS = [
+    "x'); DROP TABLE plain; --",
+    'double "quoted"',
+    "percent % and under_score",
+    "naïve ключ 键",
+    "  spaced  ",
+    "a" * 300,
+]
+
+
+@pytest.fixture
+def make_storage(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[str], StorageCase]]:
+    """Factory: build the named storage case; every storage built is closed afterwards."""
+    built: list[BaseStorage] = []
+
+    def factory(name: str) -> StorageCase:
+        case = STORAGE_FACTORIES[name](request, tmp_path)
+        built.append(case.storage)
+        return case
+
+    yield factory
+    for storage in built:
+        storage.close()
+
+
+@pytest.fixture(params=list(STORAGE_FACTORIES))
+def case(request: pytest.FixtureRequest, make_storage: Callable[[str], StorageCase]) -> StorageCase:
+    """Each registered storage in turn, empty."""
+    return make_storage(str(request.param))
+
+
+@pytest.fixture(params=SERIALIZED_STORAGES)
+def serialized_case(
+    request: pytest.FixtureRequest, make_storage: Callable[[str], StorageCase]
+) -> StorageCase:
+    """Each registered storage that has a serializer, empty."""
+    return make_storage(str(request.param))
+
+
+def test_a_new_storage_is_empty(case: StorageCase) -> None:
+    storage = case.storage
+    assert len(storage) == 0
+    assert list(storage) == []
+    assert "anything" not in storage
+    assert storage.get("anything") is None
+    assert storage.get_raw_default("anything", "fallback") == "fallback"
+
+
+def test_set_then_get_contains_iter_and_len(case: StorageCase) -> None:
+    storage = case.storage
+    storage["one"] = case.make_value(1)
+    storage["two"] = case.make_value(2)
+    assert case.identity(storage["one"]) == case.identity(case.make_value(1))
+    assert case.identity(storage["two"]) == case.identity(case.make_value(2))
+    assert "one" in storage
+    assert "three" not in storage
+    assert sorted(storage) == ["one", "two"]
+    assert sorted(storage.keys()) == ["one", "two"]
+    assert len(storage) == 2
+    assert sorted(case.identity(v) for v in storage.values()) == sorted(
+        case.identity(case.make_value(i)) for i in (1, 2)
+    )
+    assert {k: case.identity(v) for k, v in storage.items()} == {
+        "one": case.identity(case.make_value(1)),
+        "two": case.identity(case.make_value(2)),
+    }
+
+
+def test_missing_keys_raise_key_error(case: StorageCase) -> None:
+    storage = case.storage
+    storage["present"] = case.make_value(0)
+    with pytest.raises(KeyError):
+        storage["absent"]
+    with pytest.raises(KeyError):
+        storage.get_raw("absent")
+    with pytest.raises(KeyError):
+        del storage["absent"]
+    assert len(storage) == 1
+
+
+def test_delete_removes_only_that_key(case: StorageCase) -> None:
+    storage = case.storage
+    for i in range(3):
+        storage[f"k{i}"] = case.make_value(i)
+    del storage["k1"]
+    assert "k1" not in storage
+    assert sorted(storage) == ["k0", "k2"]
+    with pytest.raises(KeyError):
+        storage["k1"]
+    with pytest.raises(KeyError):
+        del storage["k1"]
+
+
+def test_overwrite_replaces_the_value(case: StorageCase) -> None:
+    storage = case.storage
+    storage["key"] = case.make_value(1)
+    storage["key"] = case.make_value(2)
+    assert len(storage) == 1
+    assert case.identity(storage["key"]) == case.identity(case.make_value(2))
+
+
+def test_bulk_delete_ignores_missing_keys(case: StorageCase) -> None:
+    storage = case.storage
+    for i in range(5):
+        storage[f"k{i}"] = case.make_value(i)
+    storage.bulk_delete(["k0", "missing", "k3", "also-missing", "k3"])
+    assert sorted(storage) == ["k1", "k2", "k4"]
+    storage.bulk_delete([])
+    storage.bulk_delete(iter(["k1"]))
+    assert sorted(storage) == ["k2", "k4"]
+
+
+def test_bulk_delete_of_many_keys(case: StorageCase) -> None:
+    # More keys than SQLite binds in one statement: the storage must split the work itself.
+    storage = case.storage
+    keys = [f"key-{i:04d}" for i in range(620)]
+    for i, key in enumerate(keys):
+        storage.set_raw(key, storage.serialize(case.make_value(i)))
+    storage.bulk_delete(keys[:600])
+    assert sorted(storage) == keys[600:]
+
+
+def test_clear_empties_the_storage(case: StorageCase) -> None:
+    storage = case.storage
+    for i in range(4):
+        storage[f"k{i}"] = case.make_value(i)
+    storage.clear()
+    assert len(storage) == 0
+    assert list(storage) == []
+    storage["again"] = case.make_value(9)
+    assert list(storage) == ["again"]
+
+
+@pytest.mark.parametrize("key", AWKWARD_KEYS)
+def test_awkward_keys_round_trip(case: StorageCase, key: str) -> None:
+    storage = case.storage
+    storage[key] = case.make_value(7)
+    storage["neighbour"] = case.make_value(8)
+    assert key in storage
+    assert case.identity(storage[key]) == case.identity(case.make_value(7))
+    assert sorted(storage) == sorted([key, "neighbour"])
+    del storage[key]
+    assert list(storage) == ["neighbour"]
+
+
+def test_set_with_expires_keeps_the_value(case: StorageCase) -> None:
+    storage = case.storage
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    storage.set("expiring", case.make_value(3), expires=later)
+    storage.set("forever", case.make_value(4), expires=None)
+    assert case.identity(storage["expiring"]) == case.identity(case.make_value(3))
+    assert case.identity(storage["forever"]) == case.identity(case.make_value(4))
+    assert len(storage) == 2
+
+
+def test_serialized_values_are_copies(serialized_case: StorageCase) -> None:
+    storage = serialized_case.storage
+    value = serialized_case.make_value(5)
+    storage["key"] = value
+    value.headers["X-Item"] = "changed after storing"
+    first = storage["key"]
+    first.headers["X-Item"] = "changed after reading"
+    assert storage["key"].headers["X-Item"] == "5"
+
+
+@pytest.mark.parametrize(
+    "garbage", [b"not an entry", b"", "a text value", None], ids=["bytes", "empty", "text", "null"]
+)
+def test_unreadable_entries_raise_deserialization_error_and_are_skipped(
+    serialized_case: StorageCase, garbage: Any
+) -> None:
+    storage = serialized_case.storage
+    storage["good"] = serialized_case.make_value(1)
+    storage.set_raw("bad", garbage)
+    assert "bad" in storage
+    assert len(storage) == 2
+    with pytest.raises(DeserializationError):
+        storage["bad"]
+    readable = dict(storage.readable_items())
+    assert list(readable) == ["good"]
+    assert serialized_case.identity(readable["good"]) == serialized_case.identity(
+        serialized_case.make_value(1)
+    )
+    storage.bulk_delete(["bad"])
+    assert list(storage) == ["good"]
+
+
+def test_truncated_entry_is_unreadable(serialized_case: StorageCase) -> None:
+    storage = serialized_case.storage
+    storage["whole"] = serialized_case.make_value(1)
+    raw = storage.get_raw("whole")
+    storage.set_raw("cut", bytes(raw)[: len(raw) // 2])
+    with pytest.raises(DeserializationError):
+        storage["cut"]
+    assert [key for key, _ in storage.readable_items()] == ["whole"]

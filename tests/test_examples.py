@@ -1,0 +1,119 @@
+"""Every example runs offline and shows what its docstring promises; docs code blocks compile."""
+
+from __future__ import annotations
+
+import re
+import runpy
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from requests_cache_like import is_installed
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+DOCS = ROOT / "docs"
+
+
+def run_example(name: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Run ``examples/<name>.py``'s main() and return the lines it printed."""
+    namespace: dict[str, Any] = runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name=name)
+    namespace["main"]()
+    return capsys.readouterr().out.splitlines()
+
+
+def test_every_example_is_tested() -> None:
+    tested = {"basic_sessions", "basic_patching", "expiration", "inspection"}
+    assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
+
+
+def test_basic_sessions(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = run_example("basic_sessions", capsys)
+    assert lines[:4] == [
+        "first request:  from_cache=False",
+        "second request: from_cache=True",
+        "same body: True",
+        "origin saw 1 request(s) for /json",
+    ]
+    assert re.fullmatch(r"stored for 300 s under key [0-9a-f]{16}", lines[4])
+    assert lines[5:] == [
+        "force_refresh:  from_cache=False",
+        "only_if_cached on an unseen URL: status 504",
+        "cache_disabled: from_cache=False",
+        "origin saw 3 request(s) for /json",
+    ]
+
+
+def test_basic_patching_restores_requests(capsys: pytest.CaptureFixture[str]) -> None:
+    original = requests.Session
+    lines = run_example("basic_patching", capsys)
+    assert lines == [
+        "installed: True",
+        "requests.get #1: from_cache=False",
+        "requests.get #2: from_cache=True",
+        "requests.Session(): from_cache=True",
+        "inside disabled(): cached=False",
+        "urls in the cache: 1",
+        "installed: False",
+        "origin saw 2 request(s) for /json",
+    ]
+    assert requests.Session is original
+    assert not is_installed()
+
+
+def test_expiration(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = run_example("expiration", capsys)
+    table = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in lines[:-1])
+    assert table == {
+        "session default (/headers)": "600 s",
+        "URL pattern (/bytes/64)": "never expires",
+        "URL pattern (DO_NOT_CACHE)": "not stored",
+        "per request (expire_after=30)": "30 s",
+        "/cache/45, cache_control off": "600 s",
+        "/cache/90, cache_control on": "90 s",
+        "/no-store, cache_control on": "not stored",
+    }
+    assert lines[-1] == "revalidated with ETag: from_cache=True revalidated=True origin hits=2"
+
+
+def test_inspection(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = run_example("inspection", capsys)
+    assert lines[:7] == [
+        "responses: 5, redirect aliases: 1",
+        "stored URLs: 5",
+        "cached /redirect/1: True",
+        "largest body: 2048 bytes from /bytes/2048",
+        "expired: ['/etag/old'], fresh: 4",
+        "after delete(expired=True): 4",
+        "after delete(urls=[...id=1]): 3",
+    ]
+    # The CLI's view of the same file, after the session closed it.
+    assert lines[7].startswith("cache:")
+    assert lines[7].endswith("inspection.sqlite")
+    assert lines[8:10] == ["responses: 3 (3 fresh, 0 expired)", "redirects: 1"]
+
+
+def test_examples_clean_up(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Temporary directories and the working directory both point into tmp_path: whatever an
+    # example leaves behind shows up there.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    for name in ("basic_sessions", "basic_patching", "expiration", "inspection"):
+        run_example(name, capsys)
+        assert list(tmp_path.iterdir()) == [], name
+
+
+def _python_blocks(page: Path) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.M | re.S)
+
+
+@pytest.mark.parametrize("page", sorted(DOCS.glob("*.md")), ids=lambda p: p.name)
+def test_docs_code_blocks_compile(page: Path) -> None:
+    blocks = _python_blocks(page)
+    for number, block in enumerate(blocks, 1):
+        compile(block, f"{page.name} block {number}", "exec")
