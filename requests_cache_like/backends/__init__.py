@@ -4,44 +4,89 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..exceptions import UnknownBackendError
 from ..settings import DEFAULT_CACHE_NAME
 from .base import BaseCache, BaseStorage, DictStorage
+from .dynamodb import DynamoDbCache, DynamoDbDict, EntryTooLargeError
+from .filesystem import FileCache, FileDict
+from .gridfs import GridFSCache, GridFSDict
 from .memory import MemoryCache
+from .mongodb import MongoCache, MongoDict
+from .redis import RedisCache, RedisDict
 from .sqlite import SQLiteCache, SQLiteDict
 
 __all__ = [
     "BACKEND_CLASSES",
+    "URL_SCHEMES",
     "BaseCache",
     "BaseStorage",
     "DictStorage",
+    "DynamoDbCache",
+    "DynamoDbDict",
+    "EntryTooLargeError",
+    "FileCache",
+    "FileDict",
+    "GridFSCache",
+    "GridFSDict",
     "MemoryCache",
+    "MongoCache",
+    "MongoDict",
+    "RedisCache",
+    "RedisDict",
     "SQLiteCache",
     "SQLiteDict",
     "init_backend",
     "parse_backend_url",
 ]
 
-#: Backend names accepted by ``backend=``.
+#: Backend names accepted by ``backend=``. Client libraries are imported only when a backend
+#: is created, so a missing one is reported with the extra that installs it.
 BACKEND_CLASSES: dict[str, type[BaseCache]] = {
-    "memory": MemoryCache,
     "sqlite": SQLiteCache,
+    "memory": MemoryCache,
+    "filesystem": FileCache,
+    "redis": RedisCache,
+    "mongodb": MongoCache,
+    "gridfs": GridFSCache,
+    "dynamodb": DynamoDbCache,
 }
+_ALIASES = {"mongo": "mongodb", "file": "filesystem", "dynamo": "dynamodb"}
 #: URL schemes accepted by ``backend=`` and the backend each one selects.
 URL_SCHEMES: dict[str, str] = {
-    "memory": "memory",
     "sqlite": "sqlite",
+    "memory": "memory",
+    "file": "filesystem",
+    "redis": "redis",
+    "rediss": "redis",
+    "unix": "redis",
+    "mongodb": "mongodb",
+    "mongodb+srv": "mongodb",
+    "mongodb+gridfs": "gridfs",
+    "dynamodb": "dynamodb",
 }
 DEFAULT_BACKEND = "sqlite"
+_TRUE = ("1", "true", "yes", "on")
 
 
-def parse_backend_url(url: str) -> tuple[str, dict[str, Any]]:
-    """Return ``(backend name, options)`` for a backend URL.
+def _bad_url(url: str, problem: str, example: str) -> UnknownBackendError:
+    return UnknownBackendError(f"backend URL {url!r} {problem}; e.g. {example}")
 
-    ``sqlite:///relative.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``,
-    ``memory://``.
+
+def parse_backend_url(url: str) -> tuple[str, str | None, dict[str, Any]]:
+    """Return ``(backend name, cache name or None, backend options)`` for a backend URL.
+
+    ===================================  ==============================================
+    ``sqlite:///relative.db``            SQLite file relative to the working directory
+    ``sqlite:////var/cache/app.db``      SQLite file, absolute path
+    ``sqlite://:memory:``, ``memory://``  in memory
+    ``file:///var/cache/http``           filesystem directory
+    ``redis://host:6379/0``              Redis (also ``rediss://``, ``unix://``)
+    ``mongodb://host:27017/db``          MongoDB; ``?gridfs=true`` or
+                                         ``mongodb+gridfs://host/db`` for GridFS
+    ``dynamodb://table?region=eu-west-1&endpoint_url=http://localhost:8000``
+    ===================================  ==============================================
     """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -51,18 +96,52 @@ def parse_backend_url(url: str) -> tuple[str, dict[str, Any]]:
             f"{', '.join(s + '://' for s in URL_SCHEMES)}"
         )
     name = URL_SCHEMES[scheme]
-    options: dict[str, Any] = {}
+    query = dict(parse_qsl(parts.query))
     if name == "sqlite":
         path = unquote(parts.netloc + parts.path)
         if path in ("", "/"):
-            raise UnknownBackendError(
-                f"backend URL {url!r} names no database file; e.g. sqlite:///cache.db "
-                "(relative), sqlite:////var/cache/app.db (absolute) or sqlite://:memory:"
+            raise _bad_url(
+                url,
+                "names no database file",
+                "sqlite:///cache.db, sqlite:////var/cache/app.db or sqlite://:memory:",
             )
         if path.startswith("/") and not parts.netloc:
             path = path[1:]  # sqlite:///rel.db -> rel.db ; sqlite:////abs.db -> /abs.db
-        options["db_path"] = path
-    return name, options
+        return name, path, {}
+    if name == "memory":
+        return name, None, {}
+    if name == "filesystem":
+        path = unquote(parts.netloc + parts.path)
+        if not path:
+            raise _bad_url(url, "names no directory", "file:///var/cache/http_cache")
+        return name, path, {}
+    if name == "redis":
+        return name, None, {"url": url}
+    if name in ("mongodb", "gridfs"):
+        use_gridfs = name == "gridfs" or query.pop("gridfs", "").lower() in _TRUE
+        db_name = unquote(parts.path.lstrip("/")) or None
+        real_scheme = "mongodb" if scheme == "mongodb+gridfs" else scheme
+        host = urlunsplit((real_scheme, parts.netloc, parts.path, urlencode(query), ""))
+        if not parts.netloc:
+            raise _bad_url(url, "names no host", "mongodb://localhost:27017/http_cache")
+        return ("gridfs" if use_gridfs else "mongodb"), db_name, {"host": host}
+    # dynamodb://table?region=...&endpoint_url=...
+    table = unquote(parts.netloc + parts.path).strip("/")
+    if not table:
+        raise _bad_url(url, "names no table", "dynamodb://http_cache?region=eu-west-1")
+    options: dict[str, Any] = {}
+    for key, value in query.items():
+        if key in ("region", "region_name"):
+            options["region_name"] = value
+        elif key == "endpoint_url":
+            options["endpoint_url"] = value
+        else:
+            raise _bad_url(
+                url,
+                f"has an unknown option {key!r} (accepted: region, endpoint_url)",
+                "dynamodb://http_cache?region=eu-west-1",
+            )
+    return name, table, options
 
 
 def init_backend(
@@ -70,9 +149,10 @@ def init_backend(
     backend: str | BaseCache | type[BaseCache] | None = None,
     **kwargs: Any,
 ) -> BaseCache:
-    """Return a cache for ``backend``: a name (``"sqlite"``, ``"memory"``), a URL
-    (``"sqlite:///path/cache.db"``, ``"memory://"``), a :class:`BaseCache` instance (used as
-    is) or subclass. ``None`` means SQLite. Extra keyword arguments go to the backend."""
+    """Return a cache for ``backend``: a name (``"sqlite"``, ``"redis"`` ...), a URL
+    (``"sqlite:///path/cache.db"``, ``"redis://host:6379/0"`` ...), a :class:`BaseCache`
+    instance (used as is) or subclass. ``None`` means SQLite. Extra keyword arguments go to
+    the backend; an option it does not know is a TypeError."""
     if isinstance(backend, BaseCache):
         if kwargs:
             raise TypeError(
@@ -89,13 +169,13 @@ def init_backend(
             f"backend={backend!r}; accepted: a name ({', '.join(BACKEND_CLASSES)}), a URL, "
             "a BaseCache instance or subclass, or None"
         )
-    if "://" in backend:
-        name, url_options = parse_backend_url(backend)
-        if name == "sqlite":
-            cache_name = url_options.pop("db_path")
+    if "://" in backend or backend.lower().startswith(("file:", "sqlite:")):
+        name, url_cache_name, url_options = parse_backend_url(backend)
+        if url_cache_name is not None:
+            cache_name = url_cache_name
         kwargs = {**url_options, **kwargs}
     else:
-        name = backend.lower()
+        name = _ALIASES.get(backend.lower(), backend.lower())
     if name not in BACKEND_CLASSES:
         raise UnknownBackendError(
             f"backend={backend!r} is not a known backend; accepted: "

@@ -1,0 +1,46 @@
+"""Helpers shared by the backends that talk to a server or a file system."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from types import ModuleType
+
+from ..exceptions import StorageError
+from ..models.response import utcnow
+
+__all__ = ["import_client", "storage_errors", "ttl_seconds"]
+
+
+def import_client(module: str, extra: str, backend: str) -> ModuleType:
+    """Import a backend's client library, or explain which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"the {backend} backend needs the '{module.split('.')[0]}' package: "
+            f"pip install 'requests-cache-like[{extra}]'"
+        ) from exc
+
+
+@contextmanager
+def storage_errors(backend: str, errors: tuple[type[BaseException], ...]) -> Iterator[None]:
+    """Re-raise the client's connection and server errors as :class:`StorageError`, so the
+    session can tell "storage is down" from a bug, and callers need not import the client."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except errors as exc:
+        raise StorageError(f"{backend} storage error: {type(exc).__name__}: {exc}") from exc
+
+
+def ttl_seconds(expires: datetime | None, offset: int, now: datetime | None = None) -> int | None:
+    """Seconds the store should keep an entry: until ``expires`` plus ``offset`` (so a stale
+    entry can still be revalidated or served on error), or None to keep it."""
+    if expires is None:
+        return None
+    remaining = (expires - (now or utcnow())).total_seconds() + offset
+    return max(int(remaining), 1)

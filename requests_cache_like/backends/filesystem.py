@@ -1,0 +1,181 @@
+"""Filesystem backend: one file per entry, readable with ordinary tools.
+
+Files live under ``{cache_dir}/{table}/{k[0:2]}/{k[2:4]}/{key}{extension}``: the two-level
+fan-out keeps directories small. Every write goes to a temporary file in the same directory
+and is renamed over the target, so a reader sees the old file or the new one, never a
+partial one, even with several processes and after a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from platformdirs import user_cache_dir
+
+from ..serializers import init_serializer
+from ..settings import DEFAULT_CACHE_NAME
+from ._util import storage_errors
+from .base import BaseCache, BaseStorage
+
+if TYPE_CHECKING:
+    from ..serializers.pipeline import SerializerType, StageLike
+
+__all__ = ["FileCache", "FileDict", "get_cache_dir"]
+
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
+_EXTENSIONS = {"json": ".json", "yaml": ".yaml"}
+
+
+def get_cache_dir(
+    cache_name: str | Path, use_cache_dir: bool = False, use_temp: bool = False
+) -> Path:
+    """Return the directory for ``cache_name`` and the location options."""
+    path = Path(cache_name).expanduser()
+    if use_cache_dir:
+        path = Path(user_cache_dir("requests_cache_like")) / path
+    elif use_temp:
+        path = Path(tempfile.gettempdir()) / path
+    return path.absolute()
+
+
+class FileDict(BaseStorage):
+    """A storage of one file per key in a fanned-out directory tree.
+
+    Keys must be file-name safe (cache keys are hex digests); anything else is refused with
+    a ValueError rather than allowed to escape the directory.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str | Path,
+        serializer: SerializerType | StageLike = None,
+        extension: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(serializer=serializer, **kwargs)
+        self.cache_dir = Path(cache_dir)
+        self.extension = extension
+        with self._errors():
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def _errors() -> Any:
+        return storage_errors("filesystem", (OSError,))
+
+    def _path(self, key: str) -> Path:
+        if not _SAFE_KEY.match(key) or key in (".", ".."):
+            raise ValueError(f"key {key!r} is not file-name safe; accepted: letters, digits, _.-")
+        return self.cache_dir / key[:2] / key[2:4] / f"{key}{self.extension}"
+
+    def get_raw(self, key: str) -> Any:
+        try:
+            path = self._path(key)
+        except ValueError:
+            raise KeyError(key) from None
+        with self._errors():
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise KeyError(key) from None
+        # Without a serializer the values are strings (redirect targets).
+        return data.decode("utf-8") if self.serializer is None else data
+
+    def set_raw(
+        self,
+        key: str,
+        value: Any,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        size: int = 0,
+    ) -> None:
+        path = self._path(key)
+        data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        with self._errors():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+            try:
+                with os.fdopen(handle, "wb") as temp:
+                    temp.write(data)
+                    temp.flush()
+                    os.fsync(temp.fileno())
+                os.replace(temp_name, path)
+            except BaseException:
+                Path(temp_name).unlink(missing_ok=True)
+                raise
+
+    def __delitem__(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except (FileNotFoundError, ValueError):
+            raise KeyError(key) from None
+
+    def paths(self) -> Iterator[Path]:
+        """Yield the path of every stored entry."""
+        pattern = f"*/*/*{self.extension}"
+        for path in self.cache_dir.glob(pattern):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                yield path
+
+    def __iter__(self) -> Iterator[str]:
+        cut = len(self.extension)
+        return iter([p.name[:-cut] if cut else p.name for p in self.paths()])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.paths())
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return self._path(str(key)).is_file()
+        except ValueError:
+            return False
+
+    def clear(self) -> None:
+        for path in list(self.paths()):
+            path.unlink(missing_ok=True)
+
+
+class FileCache(BaseCache):
+    """Filesystem cache backend: responses and redirects as files under ``cache_name``.
+
+    :param cache_name: Directory for the cache (created if missing).
+    :param use_cache_dir: Put it in the user's cache directory (platformdirs).
+    :param use_temp: Put it in the temporary directory.
+    :param extension: File name extension; by default ``.json``/``.yaml`` for those
+        serializers and none otherwise.
+    """
+
+    def __init__(
+        self,
+        cache_name: str | Path = DEFAULT_CACHE_NAME,
+        use_cache_dir: bool = False,
+        use_temp: bool = False,
+        extension: str | None = None,
+        serializer: SerializerType | StageLike = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(cache_name=str(cache_name), **kwargs)
+        self.cache_dir = get_cache_dir(cache_name, use_cache_dir, use_temp)
+        pipeline = init_serializer(serializer)
+        if extension is None:
+            codec, _, compression = str(getattr(pipeline, "name", "")).partition("+")
+            extension = "" if compression else _EXTENSIONS.get(codec, "")
+        if extension and not extension.startswith("."):
+            extension = "." + extension
+        self.responses: FileDict = FileDict(
+            self.cache_dir / "responses", serializer=pipeline, extension=extension
+        )
+        self.redirects: FileDict = FileDict(self.cache_dir / "redirects")
+
+    def paths(self) -> Iterator[Path]:
+        """Yield the path of every stored response file."""
+        return self.responses.paths()
+
+    def clear(self) -> None:
+        self.responses.clear()
+        self.redirects.clear()

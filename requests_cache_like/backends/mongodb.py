@@ -1,0 +1,178 @@
+"""MongoDB backend: a shared cache on a MongoDB server (or anything speaking its protocol).
+
+Each entry is one document ``{_id: key, data, expires, created_at}``; writes replace the whole
+document, which MongoDB does atomically. An optional TTL index (:meth:`MongoCache.set_ttl`)
+lets the server delete entries a fixed time after they were stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..serializers import init_serializer
+from ._util import import_client, storage_errors
+from .base import BaseCache, BaseStorage
+
+if TYPE_CHECKING:
+    from ..serializers.pipeline import SerializerType, StageLike
+
+__all__ = ["MongoCache", "MongoDict", "make_client"]
+
+DEFAULT_DB_NAME = "http_cache"
+_TTL_INDEX = "created_at_ttl"
+_BATCH = 500
+
+
+def make_client(**client_kwargs: Any) -> Any:
+    """Return a ``pymongo.MongoClient`` with a finite server-selection timeout."""
+    pymongo = import_client("pymongo", "mongodb", "mongodb")
+    client_kwargs.setdefault("serverSelectionTimeoutMS", 5000)
+    return pymongo.MongoClient(**client_kwargs)
+
+
+def client_errors() -> tuple[type[BaseException], ...]:
+    """The pymongo errors that mean "storage unavailable or failing"."""
+    errors = import_client("pymongo.errors", "mongodb", "mongodb")
+    return (errors.PyMongoError,)
+
+
+class MongoDict(BaseStorage):
+    """A storage in one MongoDB collection."""
+
+    def __init__(
+        self,
+        db_name: str = DEFAULT_DB_NAME,
+        collection_name: str = "responses",
+        connection: Any = None,
+        serializer: SerializerType | StageLike = None,
+        **client_kwargs: Any,
+    ) -> None:
+        super().__init__(serializer=serializer)
+        self._errors = client_errors()
+        self.connection = connection if connection is not None else make_client(**client_kwargs)
+        self.db_name = db_name
+        self.collection_name = collection_name
+        self.collection = self.connection[db_name][collection_name]
+
+    def _errors_as_storage(self) -> Any:
+        return storage_errors("mongodb", self._errors)
+
+    def get_raw(self, key: str) -> Any:
+        with self._errors_as_storage():
+            document = self.collection.find_one({"_id": key}, {"data": True})
+        if document is None:
+            raise KeyError(key)
+        return document["data"]
+
+    def set_raw(
+        self,
+        key: str,
+        value: Any,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        size: int = 0,
+    ) -> None:
+        document = {
+            "_id": key,
+            "data": value,
+            "expires": expires,
+            "created_at": created_at or datetime.now().astimezone(),
+            "size": size,
+        }
+        with self._errors_as_storage():
+            self.collection.replace_one({"_id": key}, document, upsert=True)
+
+    def __delitem__(self, key: str) -> None:
+        with self._errors_as_storage():
+            result = self.collection.delete_one({"_id": key})
+        if not result.deleted_count:
+            raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        with self._errors_as_storage():
+            return self.collection.count_documents({"_id": key}, limit=1) > 0  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        with self._errors_as_storage():
+            return iter([d["_id"] for d in self.collection.find({}, {"_id": True})])
+
+    def __len__(self) -> int:
+        with self._errors_as_storage():
+            return int(self.collection.count_documents({}))
+
+    def bulk_delete(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        with self._errors_as_storage():
+            for start in range(0, len(keys), _BATCH):
+                self.collection.delete_many({"_id": {"$in": keys[start : start + _BATCH]}})
+
+    def clear(self) -> None:
+        with self._errors_as_storage():
+            self.collection.delete_many({})
+
+    def close(self) -> None:
+        with self._errors_as_storage():
+            self.connection.close()
+
+
+class MongoCache(BaseCache):
+    """MongoDB cache backend: collections ``responses`` and ``redirects`` in ``db_name``.
+
+    :param db_name: Database name (default ``http_cache``).
+    :param connection: An existing ``pymongo.MongoClient``; otherwise one is made from
+        ``client_kwargs`` (``host`` may be a ``mongodb://`` URL).
+    """
+
+    def __init__(
+        self,
+        db_name: str = DEFAULT_DB_NAME,
+        connection: Any = None,
+        serializer: SerializerType | StageLike = None,
+        **client_kwargs: Any,
+    ) -> None:
+        super().__init__(cache_name=db_name)
+        self._owns_connection = connection is None
+        if connection is None:
+            connection = make_client(**client_kwargs)
+        elif client_kwargs:
+            raise TypeError(
+                f"MongoCache got both connection= and client options "
+                f"({', '.join(sorted(client_kwargs))}); pass one"
+            )
+        self.connection = connection
+        self.responses: MongoDict = MongoDict(
+            db_name, "responses", connection=connection, serializer=init_serializer(serializer)
+        )
+        self.redirects: MongoDict = MongoDict(db_name, "redirects", connection=connection)
+
+    def get_ttl(self) -> int | None:
+        """Seconds after which the server deletes a stored response, or None (no TTL index)."""
+        with self.responses._errors_as_storage():
+            for index in self.responses.collection.list_indexes():
+                if index.get("name") == _TTL_INDEX:
+                    return int(index["expireAfterSeconds"])
+        return None
+
+    def set_ttl(self, ttl: int | timedelta | None, overwrite: bool = False) -> None:
+        """Make the server delete responses ``ttl`` after they were stored (None removes it).
+
+        An existing TTL is kept unless ``overwrite`` is True.
+        """
+        seconds = int(ttl.total_seconds()) if isinstance(ttl, timedelta) else ttl
+        if seconds is not None and (isinstance(seconds, bool) or seconds < 0):
+            raise ValueError(f"ttl={ttl!r}; accepted: seconds >= 0, a timedelta, or None")
+        current = self.get_ttl()
+        if current is not None and (current == seconds or not overwrite):
+            return
+        collection = self.responses.collection
+        with self.responses._errors_as_storage():
+            if current is not None:
+                collection.drop_index(_TTL_INDEX)
+            if seconds is not None:
+                collection.create_index("created_at", name=_TTL_INDEX, expireAfterSeconds=seconds)
+
+    def close(self) -> None:
+        if self._owns_connection:
+            self.responses.close()

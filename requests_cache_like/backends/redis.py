@@ -1,0 +1,199 @@
+"""Redis backend: a shared cache for many processes and machines.
+
+Each entry is one Redis string key, ``{namespace}:{table}:{cache key}``; responses get a
+native expiry ``ttl_offset`` seconds after their HTTP expiry, so a stale entry can still be
+revalidated or served on error before Redis drops it. Iteration uses SCAN, never KEYS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..serializers import init_serializer
+from ..settings import DEFAULT_CACHE_NAME
+from ._util import import_client, storage_errors, ttl_seconds
+from .base import BaseCache, BaseStorage
+
+if TYPE_CHECKING:
+    from ..serializers.pipeline import SerializerType, StageLike
+
+__all__ = ["RedisCache", "RedisDict"]
+
+#: Seconds a response is kept past its HTTP expiry, by default.
+DEFAULT_TTL_OFFSET = 3600
+_SCAN_BATCH = 500
+
+
+def _client_errors(redis: Any) -> tuple[type[BaseException], ...]:
+    return (
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        redis.exceptions.ResponseError,
+        redis.exceptions.BusyLoadingError,
+        OSError,
+    )
+
+
+def _text(key: bytes | str) -> str:
+    return key.decode() if isinstance(key, bytes) else key
+
+
+def make_connection(url: str | None = None, **redis_kwargs: Any) -> Any:
+    """Return a ``redis.Redis`` client from a URL or keyword arguments, with finite timeouts
+    (a storage that hangs must not hang every request)."""
+    redis = import_client("redis", "redis", "redis")
+    redis_kwargs.setdefault("socket_connect_timeout", 5)
+    redis_kwargs.setdefault("socket_timeout", 5)
+    if url:
+        return redis.Redis.from_url(url, **redis_kwargs)
+    return redis.Redis(**redis_kwargs)
+
+
+class RedisDict(BaseStorage):
+    """A storage in Redis: one string key per entry under ``{namespace}:{collection_name}:``.
+
+    :param ttl: Give entries with an expiry a native Redis TTL (expiry + ``ttl_offset``).
+    """
+
+    def __init__(
+        self,
+        namespace: str = DEFAULT_CACHE_NAME,
+        collection_name: str = "responses",
+        connection: Any = None,
+        serializer: SerializerType | StageLike = None,
+        ttl: bool = True,
+        ttl_offset: int = DEFAULT_TTL_OFFSET,
+        **redis_kwargs: Any,
+    ) -> None:
+        super().__init__(serializer=serializer)
+        redis = import_client("redis", "redis", "redis")
+        self._errors = _client_errors(redis)
+        self.connection = connection if connection is not None else make_connection(**redis_kwargs)
+        self.namespace = namespace
+        self.collection_name = collection_name
+        self.prefix = f"{namespace}:{collection_name}:"
+        self.ttl = ttl
+        self.ttl_offset = ttl_offset
+
+    def _errors_as_storage(self) -> Any:
+        return storage_errors("redis", self._errors)
+
+    def _full(self, key: str) -> str:
+        return self.prefix + key
+
+    def get_raw(self, key: str) -> Any:
+        with self._errors_as_storage():
+            value = self.connection.get(self._full(key))
+        if value is None:
+            raise KeyError(key)
+        # Without a serializer the values are strings (redirect targets).
+        return value.decode("utf-8") if self.serializer is None else value
+
+    def set_raw(
+        self,
+        key: str,
+        value: Any,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        size: int = 0,
+    ) -> None:
+        seconds = ttl_seconds(expires, self.ttl_offset) if self.ttl else None
+        with self._errors_as_storage():
+            # SET replaces the value atomically; EX sets the expiry in the same command.
+            self.connection.set(self._full(key), value, ex=seconds)
+
+    def __delitem__(self, key: str) -> None:
+        with self._errors_as_storage():
+            deleted = self.connection.delete(self._full(key))
+        if not deleted:
+            raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        with self._errors_as_storage():
+            return bool(self.connection.exists(self._full(str(key))))
+
+    def _scan(self) -> Iterator[bytes]:
+        with self._errors_as_storage():
+            yield from self.connection.scan_iter(match=self.prefix + "*", count=_SCAN_BATCH)
+
+    def __iter__(self) -> Iterator[str]:
+        cut = len(self.prefix)
+        return iter([_text(key)[cut:] for key in self._scan()])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._scan())
+
+    def bulk_delete(self, keys: Iterable[str]) -> None:
+        full = [self._full(k) for k in keys]
+        with self._errors_as_storage():
+            for start in range(0, len(full), _SCAN_BATCH):
+                chunk = full[start : start + _SCAN_BATCH]
+                if chunk:
+                    self.connection.delete(*chunk)
+
+    def clear(self) -> None:
+        batch: list[Any] = []
+        with self._errors_as_storage():
+            for key in self._scan():
+                batch.append(key)
+                if len(batch) >= _SCAN_BATCH:
+                    self.connection.delete(*batch)
+                    batch = []
+            if batch:
+                self.connection.delete(*batch)
+
+    def close(self) -> None:
+        with self._errors_as_storage():
+            self.connection.close()
+
+
+class RedisCache(BaseCache):
+    """Redis cache backend.
+
+    :param namespace: Prefix for every key (default ``http_cache``), so several caches can
+        share one Redis database.
+    :param connection: An existing ``redis.Redis`` client; otherwise one is made from
+        ``redis_kwargs`` (``host``, ``port``, ``db``, ``password``, ``url`` ...).
+    :param ttl: Let Redis expire responses natively (``ttl_offset`` seconds after they
+        become stale).
+    :param ttl_offset: Seconds to keep a stale response for revalidation (default 3600).
+    """
+
+    def __init__(
+        self,
+        namespace: str = DEFAULT_CACHE_NAME,
+        connection: Any = None,
+        serializer: SerializerType | StageLike = None,
+        ttl: bool = True,
+        ttl_offset: int = DEFAULT_TTL_OFFSET,
+        url: str | None = None,
+        **redis_kwargs: Any,
+    ) -> None:
+        super().__init__(cache_name=namespace)
+        if connection is None:
+            connection = make_connection(url, **redis_kwargs)
+        elif redis_kwargs or url:
+            raise TypeError(
+                f"RedisCache got both connection= and client options "
+                f"({', '.join(sorted([*redis_kwargs, *(['url'] if url else [])]))}); pass one"
+            )
+        self.connection = connection
+        self.responses: RedisDict = RedisDict(
+            namespace,
+            "responses",
+            connection=connection,
+            serializer=init_serializer(serializer),
+            ttl=ttl,
+            ttl_offset=ttl_offset,
+        )
+        self.redirects: RedisDict = RedisDict(
+            namespace,
+            "redirects",
+            connection=connection,
+            ttl=False,
+        )
+
+    def close(self) -> None:
+        self.responses.close()
