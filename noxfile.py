@@ -20,7 +20,9 @@ LINT_PATHS = [
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite with coverage."""
-    session.install("-e", ".[test]")
+    # SecantusDB speaks the MongoDB protocol for the tests; it is GPL, so it is installed
+    # here for testing only and is never a dependency of the package.
+    session.install("-e", ".[test]", "SecantusDB==0.7.0b3")
     session.run(
         "pytest",
         "--cov=requests_cache_like",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -18,8 +18,9 @@ from requests.exceptions import RequestException
 from requests.hooks import dispatch_hook
 from requests.sessions import merge_hooks
 
-from .backends import BaseCache, init_backend
+from .backends import BaseCache, EntryTooLargeError, init_backend
 from .concurrency import RefreshPool
+from .exceptions import StorageError
 from .models import CachedHTTPResponse, CachedRequest, CachedResponse, OriginalResponse
 from .models.response import set_response_attributes, utcnow
 from .policy import Plan, PlanAction, decide, decide_store
@@ -71,6 +72,7 @@ _MEMO_LIMIT = 4096
 #: CachedSession arguments that are cache settings (the rest go to the backend).
 SETTING_ARGS = frozenset(
     {
+        "on_backend_error",
         "expire_after",
         "urls_expire_after",
         "cache_control",
@@ -200,6 +202,7 @@ class CacheMixin:
         stale_while_revalidate: bool | int | Any = False,
         content_root_key: str | None = None,
         autoclose: bool = True,
+        on_backend_error: str = "raise",
         **kwargs: Any,
     ) -> None:
         self._settings = CacheSettings(
@@ -218,6 +221,7 @@ class CacheMixin:
             stale_if_error=stale_if_error,
             stale_while_revalidate=stale_while_revalidate,
             urls_expire_after=urls_expire_after,
+            on_backend_error=on_backend_error,
         )
         backend_kwargs = dict(kwargs)
         if serializer is not None:
@@ -229,6 +233,7 @@ class CacheMixin:
         self.cache.settings = self._settings
         self._disable_lock = threading.Lock()
         self._disabled_depth = 0
+        self._backend_down = False
         super().__init__()
 
     # -- settings ---------------------------------------------------------------------------
@@ -361,7 +366,7 @@ class CacheMixin:
         cacheable = method in settings.allowable_methods and not settings.disabled
         key = self.cache.create_key(request) if cacheable else ""
         cached = (
-            self.cache.get_response(key, follow_redirects=kwargs.get("allow_redirects", True))
+            self._cache_read(key, kwargs.get("allow_redirects", True))
             if cacheable and not options.force_refresh
             else None
         )
@@ -467,7 +472,7 @@ class CacheMixin:
                 memo.clear()
             memo[memo_key] = entry
         key, prepared_url = entry
-        cached = self.cache.get_response(key, follow_redirects=allow_redirects)
+        cached = self._cache_read(key, allow_redirects)
         if cached is None:
             return None
         plan = decide(method, prepared_url, {}, cached, settings, options, utcnow())
@@ -569,7 +574,9 @@ class CacheMixin:
         cached.created_at = now
         cached.expires = decision.expires
         if decision.store:
-            self.cache.responses.set(cached.cache_key or key, cached, cached.expires)
+            self._cache_write(
+                lambda: self.cache.responses.set(cached.cache_key or key, cached, cached.expires)
+            )
         cached.revalidated = True
         return cached
 
@@ -599,20 +606,72 @@ class CacheMixin:
         )
         if isinstance(response, CachedResponse):
             # The last hop was answered from the cache: keep its expiry, add the aliases.
-            if final_key in self.cache.responses:
-                for previous in response.history:
-                    self.cache.save_redirect(previous.request, final_key)
+            self._cache_write(lambda: self._alias_history(response, final_key))
             return response
         store = decision.store and (settings.filter_fn is None or settings.filter_fn(response))
         if not store:
             return set_response_attributes(response, final_key)
-        self.cache.save_response(response, final_key, decision.expires, created_at=now)
-        if stream:
+        stored = self._cache_write(
+            lambda: self.cache.save_response(response, final_key, decision.expires, created_at=now)
+        )
+        if stream and getattr(response, "_content_consumed", False):
             # The body was read to store it; give streaming callers a fresh raw stream.
             response.raw = CachedHTTPResponse(
                 response.content, response.headers, response.status_code, response.reason or ""
             )
+        if not stored:
+            return set_response_attributes(response, final_key)
         return set_response_attributes(response, final_key, now, decision.expires, now)
+
+    def _alias_history(self, response: Response, final_key: str) -> None:
+        if final_key in self.cache.responses:
+            for previous in response.history:
+                self.cache.save_redirect(previous.request, final_key)
+
+    # -- storage failures -------------------------------------------------------------------
+    def _cache_read(self, key: str, follow_redirects: bool) -> CachedResponse | None:
+        """Read ``key``; with ``on_backend_error="bypass"`` a storage failure is a miss."""
+        try:
+            cached: CachedResponse | None = self.cache.get_response(
+                key, follow_redirects=follow_redirects
+            )
+        except StorageError as exc:
+            self._storage_failed(exc)
+            return None
+        if self._backend_down:
+            self._storage_recovered()
+        return cached
+
+    def _cache_write(self, write: Callable[[], object]) -> bool:
+        """Run a write; return False if it did not happen (the error is raised, or with
+        ``on_backend_error="bypass"`` logged). An entry too large for the backend is always
+        logged and skipped: the response is still returned."""
+        try:
+            write()
+        except EntryTooLargeError as exc:
+            logger.warning("Response not cached: %s", exc)
+            return False
+        except StorageError as exc:
+            self._storage_failed(exc)
+            return False
+        if self._backend_down:
+            self._storage_recovered()
+        return True
+
+    def _storage_failed(self, error: StorageError) -> None:
+        if self._settings.on_backend_error != "bypass":
+            raise error
+        if not self._backend_down:
+            self._backend_down = True
+            logger.warning(
+                "Cache storage failed (%s); answering from the origin until it recovers", error
+            )
+        else:
+            logger.debug("Cache storage still failing: %s", error)
+
+    def _storage_recovered(self) -> None:
+        self._backend_down = False
+        logger.warning("Cache storage is working again")
 
     def _refresh_in_background(
         self,

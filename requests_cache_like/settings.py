@@ -138,6 +138,17 @@ def _stale_while_revalidate(value: Any) -> StaleWindow:
     return _stale_window(value, "stale_while_revalidate")
 
 
+#: What a session does when its storage fails: raise the error, or answer from the origin.
+BACKEND_ERROR_MODES = ("raise", "bypass")
+
+
+def _check_backend_error_mode(instance: Any, attribute: Attribute[Any], value: Any) -> None:
+    if value not in BACKEND_ERROR_MODES:
+        raise ValueError(
+            f"{attribute.name}={value!r}; accepted: {', '.join(map(repr, BACKEND_ERROR_MODES))}"
+        )
+
+
 def _check_bool(instance: Any, attribute: Attribute[Any], value: Any) -> None:
     if not isinstance(value, bool):
         raise TypeError(f"{attribute.name}={value!r} must be True or False")
@@ -179,6 +190,7 @@ class CacheSettings:
     ignored_parameters: tuple[str, ...] = field(
         default=DEFAULT_IGNORED_PARAMS, converter=_ignored_parameters
     )
+    on_backend_error: str = field(default="raise", validator=_check_backend_error_mode)
     key_fn: KeyCallback | None = field(default=None, validator=_check_callable)
     match_headers: bool | tuple[str, ...] = field(default=False, converter=_match_headers)
     only_if_cached: bool = field(default=False, validator=_check_bool)
