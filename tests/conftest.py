@@ -133,8 +133,9 @@ def unique_name() -> str:
     return "t" + uuid.uuid4().hex[:12]
 
 
-def backend_options(name: str, request: pytest.FixtureRequest, tmp_path: Path,
-                    unique: str) -> dict[str, Any]:
+def backend_options(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path, unique: str
+) -> dict[str, Any]:
     """CachedSession keyword arguments selecting backend ``name``, isolated per test.
 
     Server fixtures are requested only for the backend that needs them, so a test on the
@@ -150,12 +151,15 @@ def backend_options(name: str, request: pytest.FixtureRequest, tmp_path: Path,
         return {"cache_name": unique, "backend": request.getfixturevalue("redis_url")}
     if name in ("mongodb", "gridfs"):
         url = request.getfixturevalue("mongodb_url").rstrip("/") + f"/{unique}"
-        return {"cache_name": unique,
-                "backend": url + ("?gridfs=true" if name == "gridfs" else "")}
+        return {"cache_name": unique, "backend": url + ("?gridfs=true" if name == "gridfs" else "")}
     if name == "dynamodb":
         endpoint = request.getfixturevalue("dynamodb_endpoint")
-        return {"cache_name": unique, "backend": "dynamodb", "endpoint_url": endpoint,
-                **DYNAMODB_CLIENT_OPTIONS}
+        return {
+            "cache_name": unique,
+            "backend": "dynamodb",
+            "endpoint_url": endpoint,
+            **DYNAMODB_CLIENT_OPTIONS,
+        }
     raise ValueError(f"unknown backend {name!r}")
 
 
