@@ -53,10 +53,14 @@ class CattrStage:
     def __init__(self, binary: bool = True) -> None:
         self.binary = binary
         self.converter = make_converter(binary)
+        # cattrs generates its (un)structuring code on first use; do it now, so the first
+        # cache hit is not the one that pays for it.
+        self._structure = self.converter.get_structure_hook(CachedResponse)
+        self._unstructure = self.converter.get_unstructure_hook(CachedResponse)
 
     def dumps(self, value: CachedResponse) -> dict[str, Any]:
         """Return ``value`` as plain data, tagged with :data:`FORMAT_VERSION`."""
-        data: dict[str, Any] = self.converter.unstructure(value)
+        data: dict[str, Any] = self._unstructure(value)
         data[_VERSION_KEY] = FORMAT_VERSION
         return data
 
@@ -70,6 +74,6 @@ class CattrStage:
                 f"stored entry has format version {version!r}; this release reads {FORMAT_VERSION}"
             )
         try:
-            return self.converter.structure(value, CachedResponse)
+            return self._structure(value, CachedResponse)  # type: ignore[no-any-return]
         except Exception as exc:  # cattrs raises several types, all meaning "not an entry"
             raise DeserializationError(f"stored entry is malformed: {exc}") from exc
