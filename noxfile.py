@@ -52,6 +52,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmark hits and misses against requests-cache 1.3.3 and plain requests; the results
-    table is written into docs/performance.md."""
-    session.install("-e", ".[json]", "requests-cache==1.3.3")
+    table is written into docs/performance.md. The Redis cases use REDIS_URL, or start
+    redis-server (Debian package) on a free loopback port; both libraries need ``redis``."""
+    session.install("-e", ".[json]", "requests-cache==1.3.3", "redis")
     session.run("python", "benchmarks/bench.py", "--write-docs", *session.posargs)

@@ -7,8 +7,11 @@ Everything runs in one process against one local origin
 - a *hit*: the same URL again and again, after one miss has stored it;
 - a *miss+store*: a new URL on every call (``/bytes/1024?i=N``), fetched and stored.
 
-Hits and misses are measured for both libraries on the memory and the SQLite backends, each
-session built with ``expire_after=300`` so that both store the response. A call is
+Hits and misses are measured for both libraries on the memory, SQLite, Redis and filesystem
+backends, each session built with ``expire_after=300`` so that both store the response. Redis
+is the server named by ``REDIS_URL``, or a ``redis-server`` this script starts on a free
+loopback port (no persistence) and stops at the end; without either, the Redis cases are left
+out. A call is
 ``session.get(url)`` followed by reading ``.content``, timed alone with
 ``time.perf_counter_ns``. After a warm-up, the cases take turns round after round (the order
 rotates) so that a noisy moment on a shared machine falls on every library, not on one. The
@@ -16,12 +19,12 @@ figure reported is the median time per call over all rounds.
 
 Usage (from the repository root)::
 
-    python benchmarks/bench.py                  # about a minute; prints the tables
-    python benchmarks/bench.py --quick          # about ten seconds
+    python benchmarks/bench.py                  # a minute or so; prints the tables
+    python benchmarks/bench.py --quick          # about fifteen seconds
     python benchmarks/bench.py --write-docs     # also rewrites the results in docs/performance.md
     python benchmarks/bench.py --json out.json  # also saves the raw numbers
 
-``nox -s bench`` installs requests-cache 1.3.3 and runs ``--write-docs``.
+``nox -s bench`` installs requests-cache 1.3.3 (and ``redis``) and runs ``--write-docs``.
 """
 
 from __future__ import annotations
@@ -35,10 +38,14 @@ import json
 import os
 import platform
 import shlex
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -68,8 +75,17 @@ PLAIN = "requests"
 OURS = "requests_cache_like"
 RC = "requests-cache"
 LIBRARIES = (PLAIN, OURS, RC)
-BACKENDS = ("memory", "sqlite")
-BACKEND_LABELS = {"memory": "memory", "sqlite": "SQLite"}
+BACKENDS = ("memory", "sqlite", "redis", "filesystem")
+BACKEND_LABELS = {
+    "memory": "memory",
+    "sqlite": "SQLite",
+    "redis": "Redis",
+    "filesystem": "filesystem",
+}
+#: The backends the hit target is set for.
+TARGET_BACKENDS = ("memory", "sqlite")
+#: Seconds to wait for a redis-server started here to answer PING.
+REDIS_START_TIMEOUT = 15.0
 TIMES = "\N{MULTIPLICATION SIGN}"
 DASH = "\N{EN DASH}"
 KIND_LABELS = {"request": "plain request", "hit": "hit", "miss": "miss+store"}
@@ -156,17 +172,90 @@ def requests_cache_available() -> bool:
     return importlib.util.find_spec("requests_cache") is not None
 
 
-def build_cases(libraries: Sequence[str] = LIBRARIES) -> list[Case]:
-    """All cases for the given libraries, in a fixed order."""
+def build_cases(
+    libraries: Sequence[str] = LIBRARIES, backends: Sequence[str] = BACKENDS
+) -> list[Case]:
+    """All cases for the given libraries and backends, in a fixed order."""
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        raise ValueError(f"backends {sorted(unknown)}; accepted: {', '.join(BACKENDS)}")
+    chosen = [backend for backend in BACKENDS if backend in backends]
     cases: list[Case] = []
     if PLAIN in libraries:
         cases.append(Case(PLAIN, "request"))
     for library in (OURS, RC):
         if library in libraries:
             cases.extend(
-                Case(library, kind, backend) for kind in ("hit", "miss") for backend in BACKENDS
+                Case(library, kind, backend) for kind in ("hit", "miss") for backend in chosen
             )
     return cases
+
+
+def redis_unavailable() -> str | None:
+    """None if the Redis cases can run here, else why not."""
+    if importlib.util.find_spec("redis") is None:
+        return "the 'redis' package is not installed"
+    if not os.environ.get("REDIS_URL") and shutil.which("redis-server") is None:
+        return "REDIS_URL is not set and redis-server is not installed"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """The URL of a Redis server: ``REDIS_URL`` when set, else a ``redis-server`` started
+    here on a free loopback port, without persistence, and stopped on exit."""
+    external = os.environ.get("REDIS_URL")
+    if external:
+        yield external
+        return
+    port = _free_port()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [
+                "redis-server",
+                *("--port", str(port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--loglevel", "warning"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + REDIS_START_TIMEOUT
+            while not _answers_ping(port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    _stop(process)
+                    log.seek(0)
+                    output = log.read().decode(errors="replace").strip()
+                    raise BenchmarkError(f"redis-server on port {port} did not start: {output}")
+                time.sleep(0.05)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @contextmanager
@@ -189,27 +278,41 @@ def local_origin() -> Iterator[LocalOrigin]:
         yield origin
 
 
-def _open_session(case: Case, workdir: Path) -> requests.Session:
+def _open_session(case: Case, workdir: Path, redis_url: str | None = None) -> requests.Session:
     if case.library == PLAIN:
         return requests.Session()
     if case.library == OURS:
         session_class: Callable[..., requests.Session] = CachedSession
     else:
         session_class = importlib.import_module("requests_cache").CachedSession
+    options: dict[str, Any] = {"backend": case.backend, "expire_after": EXPIRE_AFTER}
     if case.backend == "sqlite":
         cache_name = str(workdir / f"{case.slug}.sqlite")
+    elif case.backend == "filesystem":
+        cache_name = str(workdir / case.slug)
+    elif case.backend == "redis":
+        if redis_url is None:
+            raise BenchmarkError(f"{case.name}: no Redis server given")
+        # A namespace of its own, so a shared REDIS_URL server holds nothing it could hit.
+        cache_name = f"rcl-bench-{uuid.uuid4().hex[:8]}-{case.slug}"
+        if case.library == OURS:
+            options["backend"] = redis_url
+        else:
+            options["connection"] = importlib.import_module("redis").Redis.from_url(redis_url)
     else:
         cache_name = f"bench-{case.slug}"
-    return session_class(cache_name, backend=case.backend, expire_after=EXPIRE_AFTER)
+    return session_class(cache_name, **options)
 
 
 class _Runner:
     """Times the calls of one case, on its own session, and checks every answer."""
 
-    def __init__(self, case: Case, base_url: str, workdir: Path) -> None:
+    def __init__(
+        self, case: Case, base_url: str, workdir: Path, redis_url: str | None = None
+    ) -> None:
         self.case = case
         self.url = base_url + ROUTE
-        self.session = _open_session(case, workdir)
+        self.session = _open_session(case, workdir, redis_url)
         self.expect_from_cache = {"hit": True, "miss": False}.get(case.kind)
         self._counter = 0
 
@@ -250,6 +353,8 @@ class _Runner:
         return samples
 
     def close(self) -> None:
+        if self.case.backend == "redis":
+            self.session.cache.clear()  # type: ignore[attr-defined]
         self.session.close()
 
 
@@ -259,8 +364,12 @@ def measure(
     settings: Settings,
     workdir: Path,
     progress: Callable[[str], None] | None = None,
+    redis_url: str | None = None,
 ) -> list[CaseResult]:
-    """Warm up every case, then time them in rotating order, round after round."""
+    """Warm up every case, then time them in rotating order, round after round.
+
+    SQLite and filesystem caches are made in ``workdir``; Redis cases need ``redis_url``.
+    """
     if settings.rounds < 1 or settings.iterations < 1 or settings.miss_iterations < 1:
         raise ValueError(f"{settings!r}: rounds and iterations must be at least 1")
     samples: dict[Case, list[int]] = {case: [] for case in cases}
@@ -268,7 +377,7 @@ def measure(
     with ExitStack() as stack:
         runners: list[_Runner] = []
         for case in cases:
-            runner = _Runner(case, base_url, workdir)
+            runner = _Runner(case, base_url, workdir, redis_url)
             stack.callback(runner.close)
             runners.append(runner)
         for runner in runners:
@@ -300,6 +409,8 @@ def compute_ratios(results: Sequence[CaseResult]) -> list[Ratio]:
     plain = Case(PLAIN, "request")
     pairs: list[tuple[str, Case, Case]] = []
     for backend in BACKENDS:
+        if Case(OURS, "hit", backend) not in medians:
+            continue
         label = BACKEND_LABELS[backend]
         ours_hit, rc_hit = Case(OURS, "hit", backend), Case(RC, "hit", backend)
         ours_miss, rc_miss = Case(OURS, "miss", backend), Case(RC, "miss", backend)
@@ -319,10 +430,11 @@ def compute_ratios(results: Sequence[CaseResult]) -> list[Ratio]:
 
 
 def hit_speedups(results: Sequence[CaseResult]) -> dict[str, float] | None:
-    """``{backend: requests-cache hit median / our hit median}``, or None if not measured."""
+    """``{backend: requests-cache hit median / our hit median}`` for the target backends
+    (memory, SQLite), or None if not measured."""
     medians = {result.case: result.median_us for result in results}
     speedups = {}
-    for backend in BACKENDS:
+    for backend in TARGET_BACKENDS:
         ours, theirs = Case(OURS, "hit", backend), Case(RC, "hit", backend)
         if ours not in medians or theirs not in medians:
             return None
@@ -331,8 +443,8 @@ def hit_speedups(results: Sequence[CaseResult]) -> dict[str, float] | None:
 
 
 def target_met(results: Sequence[CaseResult]) -> bool | None:
-    """True if hits are at least TARGET_HIT_RATIO times faster than requests-cache's on every
-    backend; None if requests-cache was not measured."""
+    """True if hits are at least TARGET_HIT_RATIO times faster than requests-cache's on the
+    target backends (memory, SQLite); None if requests-cache was not measured there."""
     speedups = hit_speedups(results)
     if speedups is None:
         return None
@@ -381,6 +493,8 @@ def environment(argv: Sequence[str], settings: Settings) -> dict[str, Any]:
         "requests": version("requests"),
         "requests_cache": version("requests-cache"),
         "requests_cache_like": version("requests-cache-like"),
+        "redis": version("redis"),
+        "redis_server": None,
         "platform": platform.platform(),
         "cores": os.cpu_count(),
         "cpu": cpu_model,
@@ -392,6 +506,19 @@ def environment(argv: Sequence[str], settings: Settings) -> dict[str, Any]:
             "warmup": settings.warmup,
         },
     }
+
+
+def redis_server_version(url: str) -> str | None:
+    """The version the Redis server at ``url`` reports, or None if it cannot be read."""
+    redis = importlib.import_module("redis")
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=5)
+        try:
+            return str(client.info("server")["redis_version"])
+        finally:
+            client.close()
+    except (redis.RedisError, KeyError):
+        return None
 
 
 def _spread(result: CaseResult) -> str:
@@ -430,7 +557,12 @@ def render_markdown(
         "",
         f"- Python {env['python']}, requests {env['requests']}, "
         f"requests-cache {env['requests_cache'] or 'not installed'}, "
-        f"requests_cache_like {env['requests_cache_like']}",
+        f"requests_cache_like {env['requests_cache_like']}"
+        + (
+            f", Redis server {env['redis_server']} (redis-py {env['redis']})"
+            if env.get("redis_server")
+            else ""
+        ),
         f"- Machine: {env['platform']}, {env['cores']} cores{cpu}{load_text}",
         f"- {settings['rounds']} rounds; per round and case, {settings['iterations']} timed calls "
         f"for hits and {settings['miss_iterations']} for plain requests and misses, after "
@@ -506,7 +638,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a short run (about 10 s) instead of about 60 s"
+        "--quick", action="store_true", help="a short run (about 15 s) instead of about 80 s"
     )
     parser.add_argument("--rounds", type=int, help="rounds of timed calls per case")
     parser.add_argument("--iterations", type=int, help="timed calls per round for hit cases")
@@ -536,6 +668,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         parser.error("--warmup must not be negative")
     if args.write_docs and not requests_cache_available():
         parser.error(f"--write-docs compares with {RC}, which is not installed here")
+    if args.write_docs and redis_unavailable():
+        parser.error(f"--write-docs measures the Redis backends, but {redis_unavailable()}")
     return args
 
 
@@ -549,15 +683,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         libraries.remove(RC)
     elif importlib.metadata.version("requests-cache") != RC_VERSION:
         print(f"note: comparing with {RC} {importlib.metadata.version('requests-cache')}")
+    backends = list(BACKENDS)
+    no_redis = redis_unavailable()
+    if no_redis:
+        print(f"note: {no_redis}; leaving out the Redis cases")
+        backends.remove("redis")
     env = environment(argv, args.settings)
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    with local_origin() as origin, tempfile.TemporaryDirectory(prefix="rcl-bench-") as tmp:
+    with ExitStack() as stack:
+        origin = stack.enter_context(local_origin())
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="rcl-bench-"))
+        redis_url = None if no_redis else stack.enter_context(redis_server())
+        if redis_url is not None:
+            env["redis_server"] = redis_server_version(redis_url)
         results = measure(
-            origin.base_url, build_cases(libraries), args.settings, Path(tmp), progress
+            origin.base_url,
+            build_cases(libraries, backends),
+            args.settings,
+            Path(tmp),
+            progress,
+            redis_url,
         )
     env["duration_s"] = round(time.perf_counter() - started, 1)
     ratios = compute_ratios(results)

@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "CacheError",
     "DeserializationError",
+    "EntryTooLargeError",
     "StorageBusyError",
     "StorageError",
     "UnknownBackendError",
@@ -20,6 +21,13 @@ class CacheError(Exception):
 
 class StorageError(CacheError):
     """The storage backend failed to read or write."""
+
+
+class EntryTooLargeError(StorageError):
+    """An entry is larger than the backend can store; it was not stored.
+
+    A session logs this and still returns the response; a direct ``save_response`` raises it.
+    """
 
 
 class StorageBusyError(StorageError):

@@ -233,7 +233,7 @@ class CacheMixin:
         self.cache.settings = self._settings
         self._disable_lock = threading.Lock()
         self._disabled_depth = 0
-        self._backend_down = False
+        self._failing: set[str] = set()  # "reads" / "writes" while storage fails
         super().__init__()
 
     # -- settings ---------------------------------------------------------------------------
@@ -636,10 +636,10 @@ class CacheMixin:
                 key, follow_redirects=follow_redirects
             )
         except StorageError as exc:
-            self._storage_failed(exc)
+            self._storage_failed(exc, "reads")
             return None
-        if self._backend_down:
-            self._storage_recovered()
+        if self._failing:
+            self._storage_recovered("reads")
         return cached
 
     def _cache_write(self, write: Callable[[], object]) -> bool:
@@ -652,26 +652,30 @@ class CacheMixin:
             logger.warning("Response not cached: %s", exc)
             return False
         except StorageError as exc:
-            self._storage_failed(exc)
+            self._storage_failed(exc, "writes")
             return False
-        if self._backend_down:
-            self._storage_recovered()
+        if self._failing:
+            self._storage_recovered("writes")
         return True
 
-    def _storage_failed(self, error: StorageError) -> None:
+    def _storage_failed(self, error: StorageError, operation: str) -> None:
         if self._settings.on_backend_error != "bypass":
             raise error
-        if not self._backend_down:
-            self._backend_down = True
+        # Reads and writes are tracked apart and the storage counts as working again only
+        # when both are, so a store that serves reads but refuses writes (out of memory, say)
+        # warns once instead of flapping between "failed" and "working" on every request.
+        if not self._failing:
             logger.warning(
                 "Cache storage failed (%s); answering from the origin until it recovers", error
             )
         else:
-            logger.debug("Cache storage still failing: %s", error)
+            logger.debug("Cache storage %s failing: %s", operation, error)
+        self._failing.add(operation)
 
-    def _storage_recovered(self) -> None:
-        self._backend_down = False
-        logger.warning("Cache storage is working again")
+    def _storage_recovered(self, operation: str) -> None:
+        self._failing.discard(operation)
+        if not self._failing:
+            logger.warning("Cache storage is working again")
 
     def _refresh_in_background(
         self,

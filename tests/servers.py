@@ -35,7 +35,7 @@ class RedisServer:
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -49,7 +49,7 @@ class RedisServer:
         return None
 
     def start(self) -> RedisServer:
-        """Start the server and return once it accepts connections."""
+        """Start the server and return once it says it accepts connections."""
         self.process = subprocess.Popen(
             [
                 "redis-server",
@@ -68,27 +68,26 @@ class RedisServer:
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            text=True,
         )
-        # Wait for the server's own "ready" line rather than for a fixed time.
         assert self.process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
+        # Wait for the server's own "ready" line, reading the descriptor directly: a line
+        # already pulled into a Python buffer would never wake a select() on it.
+        descriptor = self.process.stdout.fileno()
+        output = b""
         deadline = time.monotonic() + _START_TIMEOUT
-        output = []
-        while time.monotonic() < deadline:
-            if not selector.select(timeout=deadline - time.monotonic()):
-                break
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            output.append(line)
-            if "Ready to accept connections" in line:
-                selector.close()
-                return self
-        selector.close()
-        self.stop()
-        raise RuntimeError("redis-server did not start:\n" + "".join(output[-20:]))
+        with selectors.DefaultSelector() as selector:
+            selector.register(descriptor, selectors.EVENT_READ)
+            while b"Ready to accept connections" not in output:
+                remaining = deadline - time.monotonic()
+                ready = remaining > 0 and selector.select(remaining)
+                chunk = os.read(descriptor, 4096) if ready else b""
+                if not chunk:
+                    self.stop()
+                    raise RuntimeError(f"redis-server did not start: {output[-2000:]!r}")
+                output += chunk
+        # Redis ignores SIGPIPE, so closing our end now cannot stall or kill it.
+        self.process.stdout.close()
+        return self
 
     def stop(self) -> None:
         """Stop the server (its data is gone: there is no persistence)."""
@@ -99,7 +98,7 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-            if self.process.stdout is not None:
+            if self.process.stdout is not None and not self.process.stdout.closed:
                 self.process.stdout.close()
             self.process = None
 

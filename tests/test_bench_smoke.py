@@ -1,12 +1,18 @@
 """The benchmark script still runs: its functions, with a handful of calls, give well-formed
-results. Nothing here looks at how fast anything is."""
+results. Nothing here looks at how fast anything is.
+
+requests-cache and Redis are optional here: without them the same tests run on what is
+available (the Redis cases need the ``redis`` package and REDIS_URL or ``redis-server``).
+"""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from types import ModuleType
 
@@ -41,24 +47,44 @@ def libraries(bench: ModuleType) -> list[str]:
     return measured
 
 
+@pytest.fixture(scope="module")
+def backends(bench: ModuleType) -> list[str]:
+    """Every backend the benchmark knows; Redis only when it can run here."""
+    available = ["memory", "sqlite", "filesystem"]
+    if bench.redis_unavailable() is None:
+        available.append("redis")
+    return available
+
+
 def test_measure_gives_one_result_per_case(
-    bench: ModuleType, libraries: list[str], tmp_path: Path
+    bench: ModuleType, libraries: list[str], backends: list[str], tmp_path: Path
 ) -> None:
-    cases = bench.build_cases(libraries)
+    cases = bench.build_cases(libraries, backends)
     ours = {(c.kind, c.backend) for c in cases if c.library == bench.OURS}
-    assert ours == {(kind, backend) for kind in ("hit", "miss") for backend in ("memory", "sqlite")}
+    assert ours == {(kind, backend) for kind in ("hit", "miss") for backend in backends}
     assert bench.Case(bench.PLAIN, "request") in cases
     assert (bench.Case(bench.RC, "hit", "sqlite") in cases) == (bench.RC in libraries)
+    assert (bench.Case(bench.OURS, "hit", "redis") in cases) == ("redis" in backends)
 
     settings = bench.Settings(rounds=2, iterations=3, miss_iterations=3, warmup=1)
     progress: list[str] = []
-    with bench.local_origin() as origin:
-        results = bench.measure(origin.base_url, cases, settings, tmp_path, progress.append)
+    with ExitStack() as stack:
+        origin = stack.enter_context(bench.local_origin())
+        redis_url = stack.enter_context(bench.redis_server()) if "redis" in backends else None
+        results = bench.measure(
+            origin.base_url, cases, settings, tmp_path, progress.append, redis_url
+        )
         origin_calls = origin.hits[bench.ROUTE]
+        if redis_url is not None:
+            # Every Redis case removed its keys when it closed.
+            client = importlib.import_module("redis").Redis.from_url(redis_url)
+            assert list(client.scan_iter(match="rcl-bench-*")) == []
+            client.close()
     # Plain requests and misses reach the origin on every call (warm-up included); a hit case
     # only once, for the miss that stores its URL.
     cached_libraries = len(libraries) - 1
-    assert origin_calls == (1 + 6) + cached_libraries * (2 * 1 + 2 * (1 + 6))
+    per_library = len(backends) * 1 + len(backends) * (1 + 6)
+    assert origin_calls == (1 + 6) + cached_libraries * per_library
 
     assert progress == ["round 1/2", "round 2/2"]
     assert [result.case for result in results] == cases
@@ -68,16 +94,23 @@ def test_measure_gives_one_result_per_case(
         assert result.calls == 6
         assert result.median_us > 0
         assert result.mean_us > 0
-    # Both SQLite cases of this project wrote their file in the given directory.
+    # Both SQLite cases of this project wrote their file in the given directory, and both
+    # filesystem cases their directory of response files.
     assert {path.name for path in tmp_path.glob("requests-cache-like-*.sqlite")} == {
         "requests-cache-like-hit-sqlite.sqlite",
         "requests-cache-like-miss-sqlite.sqlite",
     }
+    hit_files = list((tmp_path / "requests-cache-like-hit-filesystem").rglob("responses/*/*/*"))
+    miss_files = list((tmp_path / "requests-cache-like-miss-filesystem").rglob("responses/*/*/*"))
+    assert len(hit_files) == 1
+    assert len(miss_files) == 1 + 6
 
     ratios = bench.compute_ratios(results)
     measured = {ratio.label: ratio.value for ratio in ratios if ratio.value is not None}
     assert f"plain request / {bench.OURS} hit (memory)" in measured
     assert f"{bench.OURS} miss+store / plain request (SQLite)" in measured
+    assert f"plain request / {bench.OURS} hit (filesystem)" in measured
+    assert (f"plain request / {bench.OURS} hit (Redis)" in measured) == ("redis" in backends)
     assert all(value > 0 for value in measured.values())
     has_rc = bench.RC in libraries
     assert (f"{bench.RC} hit / {bench.OURS} hit (SQLite)" in measured) == has_rc
@@ -136,7 +169,12 @@ def test_main_saves_raw_numbers(bench: ModuleType, tmp_path: Path) -> None:
         "warmup": 0,
     }
     cases = {entry["case"] for entry in data["results"]}
-    assert {"requests-request", "requests-cache-like-hit-memory"} <= cases
+    assert {
+        "requests-request",
+        "requests-cache-like-hit-memory",
+        "requests-cache-like-hit-filesystem",
+    } <= cases
+    assert ("requests-cache-like-hit-redis" in cases) == (bench.redis_unavailable() is None)
     for entry in data["results"]:
         assert len(entry["round_medians_us"]) == 1
 
@@ -144,3 +182,26 @@ def test_main_saves_raw_numbers(bench: ModuleType, tmp_path: Path) -> None:
 def test_bad_amounts_are_refused(bench: ModuleType) -> None:
     with pytest.raises(SystemExit):
         bench.parse_args(["--rounds", "0"])
+    with pytest.raises(ValueError, match="accepted"):
+        bench.build_cases([bench.OURS], ["memcached"])
+
+
+def test_redis_server_that_fails_to_start_is_reported(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in redis-server that exits at once: the spawner must say so, not wait forever.
+    fake = tmp_path / "redis-server"
+    fake.write_text("#!/bin/sh\necho 'FATAL CONFIG FILE ERROR'\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{bench.os.environ['PATH']}")
+    with pytest.raises(bench.BenchmarkError, match="FATAL CONFIG FILE ERROR"), bench.redis_server():
+        pass
+
+
+def test_redis_url_from_the_environment_is_used_as_is(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    with bench.redis_server() as url:
+        assert url == "redis://127.0.0.1:1/0"

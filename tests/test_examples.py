@@ -18,15 +18,21 @@ EXAMPLES = ROOT / "examples"
 DOCS = ROOT / "docs"
 
 
-def run_example(name: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
-    """Run ``examples/<name>.py``'s main() and return the lines it printed."""
+def run_example(name: str, capsys: pytest.CaptureFixture[str], *args: Any) -> list[str]:
+    """Run ``examples/<name>.py``'s main(*args) and return the lines it printed."""
     namespace: dict[str, Any] = runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name=name)
-    namespace["main"]()
+    namespace["main"](*args)
     return capsys.readouterr().out.splitlines()
 
 
 def test_every_example_is_tested() -> None:
-    tested = {"basic_sessions", "basic_patching", "expiration", "inspection"}
+    tested = {
+        "basic_sessions",
+        "basic_patching",
+        "expiration",
+        "inspection",
+        "migrate_sqlite_to_redis",
+    }
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -96,6 +102,44 @@ def test_inspection(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[8:10] == ["responses: 3 (3 fresh, 0 expired)", "redirects: 1"]
 
 
+def test_migrate_sqlite_to_redis(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(redis_url)
+    before = set(client.scan_iter(match="migrate-example-*"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+
+    lines = run_example("migrate_sqlite_to_redis", capsys, redis_url)
+
+    # Four responses (/redirect/1 ends at /json and is stored as an alias of it).
+    assert lines == [
+        "SQLite: 4 responses, 1 redirects",
+        "Redis:  4 responses, 1 redirects",
+        "/json?id=1 from Redis: from_cache=True",
+        "/redirect/1 from Redis: from_cache=True",
+        "origin requests while reading Redis: 0",
+        "Redis keeps it for about 2 h (expiry + ttl_offset)",
+    ]
+    # Nothing left behind: no file, and no key of the example's namespace in Redis.
+    assert list(tmp_path.iterdir()) == []
+    assert set(client.scan_iter(match="migrate-example-*")) == before
+    client.close()
+
+
+def test_migrate_example_needs_a_redis_url(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(SystemExit, match="REDIS_URL"):
+        run_example("migrate_sqlite_to_redis", capsys)
+
+
 def test_examples_clean_up(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -112,8 +156,22 @@ def _python_blocks(page: Path) -> list[str]:
     return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.M | re.S)
 
 
-@pytest.mark.parametrize("page", sorted(DOCS.glob("*.md")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "page", sorted(DOCS.rglob("*.md")), ids=lambda p: p.relative_to(DOCS).as_posix()
+)
 def test_docs_code_blocks_compile(page: Path) -> None:
     blocks = _python_blocks(page)
     for number, block in enumerate(blocks, 1):
-        compile(block, f"{page.name} block {number}", "exec")
+        compile(block, f"{page.relative_to(DOCS)} block {number}", "exec")
+
+
+def test_docs_links_point_at_existing_files() -> None:
+    # Relative links between pages (and to examples/) must survive pages moving around.
+    broken = []
+    for page in [*DOCS.rglob("*.md"), ROOT / "README.md"]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert broken == []

@@ -18,10 +18,11 @@ import time
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import StorageError
+from ..exceptions import EntryTooLargeError, StorageError
 from ..serializers import init_serializer
 from ._util import import_client, storage_errors, ttl_seconds
 from .base import BaseCache, BaseStorage
@@ -41,8 +42,70 @@ MAX_TRANSACTION_BYTES = 3_900_000
 _PART = "#part#"
 
 
-class EntryTooLargeError(StorageError):
-    """An entry is larger than the backend can store; it was not stored."""
+#: Response and request fields that hold attribute values (or maps or lists of them).
+_VALUE_FIELDS = frozenset(
+    (
+        "Key",
+        "Item",
+        "Items",
+        "Attributes",
+        "ExpressionAttributeValues",
+        "LastEvaluatedKey",
+        "ExclusiveStartKey",
+        "Keys",
+    )
+)
+
+
+class _TypedCalls:
+    """A boto3 resource's client, used as a plain client.
+
+    A resource's client converts Python values to DynamoDB's typed values (``{"S": ...}``)
+    on every call and back on every answer; this backend works with typed values, so this
+    wrapper converts them to Python values on the way in and back on the way out.
+    """
+
+    def __init__(self, client: Any) -> None:
+        types = import_client("boto3.dynamodb.types", "dynamodb", "dynamodb")
+        self._client = client
+        self._to_python = types.TypeDeserializer().deserialize
+        self._to_typed = types.TypeSerializer().serialize
+
+    def _convert(self, value: Any, convert: Any, inside: bool = False) -> Any:
+        if isinstance(value, dict):
+            if inside:  # a map of attribute name -> attribute value
+                return {name: convert(item) for name, item in value.items()}
+            return {
+                key: self._convert(item, convert, key in _VALUE_FIELDS)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self._convert(item, convert, inside) for item in value]
+        return value
+
+    def _call(self, method: Any) -> Any:
+        def call(**params: Any) -> Any:
+            answer = method(**self._convert(params, self._to_python))
+            return self._convert(answer, self._to_typed)
+
+        return call
+
+    def get_paginator(self, operation: str) -> Any:
+        paginator = self._client.get_paginator(operation)
+        typed = self
+
+        class _Paginator:
+            def paginate(self, **params: Any) -> Iterator[Any]:
+                for page in paginator.paginate(**typed._convert(params, typed._to_python)):
+                    yield typed._convert(page, typed._to_typed)
+
+        return _Paginator()
+
+    def get_waiter(self, name: str) -> Any:
+        return self._client.get_waiter(name)
+
+    def __getattr__(self, name: str) -> Any:
+        return self._call(getattr(self._client, name))
 
 
 class DynamoDbDict(BaseStorage):
@@ -67,7 +130,8 @@ class DynamoDbDict(BaseStorage):
             boto3 = import_client("boto3", "dynamodb", "dynamodb")
             connection = boto3.client("dynamodb", endpoint_url=endpoint_url, **boto3_kwargs)
         # Accept a resource (requests-cache style) as well as a client.
-        self.client = getattr(getattr(connection, "meta", None), "client", None) or connection
+        resource_client = getattr(getattr(connection, "meta", None), "client", None)
+        self.client = _TypedCalls(resource_client) if resource_client is not None else connection
         self.table_name = table_name
         self.namespace = namespace
         self.ttl = ttl
@@ -75,8 +139,19 @@ class DynamoDbDict(BaseStorage):
         if create_table:
             self._create_table()
 
-    def _errors_as_storage(self) -> Any:
-        return storage_errors("dynamodb", self._errors)
+    @contextmanager
+    def _errors_as_storage(self) -> Iterator[None]:
+        try:
+            with storage_errors("dynamodb", self._errors):
+                yield
+        except StorageError as exc:
+            response = getattr(exc.__cause__, "response", None) or {}
+            if response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            raise StorageError(
+                f"DynamoDB table {self.table_name!r} does not exist: create it, or pass "
+                f"create_table=True ({exc})"
+            ) from exc.__cause__
 
     def _create_table(self) -> None:
         with self._errors_as_storage():
@@ -172,7 +247,7 @@ class DynamoDbDict(BaseStorage):
             with self._errors_as_storage():
                 self.client.put_item(TableName=self.table_name, Item=item)
             return
-        data = bytes(value)
+        data = bytes(value or b"")  # None (from a custom serializer) is stored as empty
         if len(data) > INLINE_LIMIT:
             compressed = zlib.compress(data, 6)
             if len(compressed) < len(data):
@@ -181,8 +256,12 @@ class DynamoDbDict(BaseStorage):
         if len(data) <= INLINE_LIMIT:
             item["value"] = {"B": data}
             with self._errors_as_storage():
-                self.client.put_item(TableName=self.table_name, Item=item)
-                self._delete_parts(key, keep_version=None)
+                previous = self.client.put_item(
+                    TableName=self.table_name, Item=item, ReturnValues="ALL_OLD"
+                ).get("Attributes")
+                # Only an entry that was split leaves parts behind to remove.
+                if previous and "parts" in previous:
+                    self._delete_parts(key, keep_version=None)
             return
         self._write_parts(key, item, data)
 
@@ -271,7 +350,7 @@ class DynamoDbDict(BaseStorage):
 
     def bulk_delete(self, keys: Iterable[str]) -> None:
         with self._errors_as_storage():
-            doomed = list(keys)
+            doomed = list(dict.fromkeys(keys))  # a batch may not name a key twice
             parts = [p for k in doomed for p in self._part_keys(k)]
             self._batch_delete(doomed + parts)
 

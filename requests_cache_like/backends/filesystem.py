@@ -1,20 +1,22 @@
 """Filesystem backend: one file per entry, readable with ordinary tools.
 
 Files live under ``{cache_dir}/{table}/{k[0:2]}/{k[2:4]}/{key}{extension}``: the two-level
-fan-out keeps directories small. Every write goes to a temporary file in the same directory
-and is renamed over the target, so a reader sees the old file or the new one, never a
-partial one, even with several processes and after a crash.
+fan-out keeps directories small (a key other than a hex digest is %-escaped first). Every
+write goes to a temporary file in the same directory and is renamed over the target, so a
+reader sees the old file or the new one, never a partial one, even with several processes
+and after a crash.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 from platformdirs import user_cache_dir
 
@@ -28,8 +30,12 @@ if TYPE_CHECKING:
 
 __all__ = ["FileCache", "FileDict", "get_cache_dir"]
 
-_SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 _EXTENSIONS = {"json": ".json", "yaml": ".yaml"}
+
+
+def _is_absent(error: OSError) -> bool:
+    """True if ``error`` means "no such entry" (a name too long to exist is absent too)."""
+    return isinstance(error, FileNotFoundError) or error.errno == errno.ENAMETOOLONG
 
 
 def get_cache_dir(
@@ -47,8 +53,9 @@ def get_cache_dir(
 class FileDict(BaseStorage):
     """A storage of one file per key in a fanned-out directory tree.
 
-    Keys must be file-name safe (cache keys are hex digests); anything else is refused with
-    a ValueError rather than allowed to escape the directory.
+    A cache key (a hex digest) is its own file name. Any other character is %-escaped, as is
+    a leading dot, so a key can never name a hidden file or escape the directory; a key whose
+    escaped name is too long for the file system is refused with a StorageError.
     """
 
     def __init__(
@@ -69,19 +76,21 @@ class FileDict(BaseStorage):
         return storage_errors("filesystem", (OSError,))
 
     def _path(self, key: str) -> Path:
-        if not _SAFE_KEY.match(key) or key in (".", ".."):
-            raise ValueError(f"key {key!r} is not file-name safe; accepted: letters, digits, _.-")
-        return self.cache_dir / key[:2] / key[2:4] / f"{key}{self.extension}"
+        name = quote(key, safe="")
+        if name.startswith("."):
+            name = "%2E" + name[1:]
+        # Fan-out directories are buckets only: never "", "." or "..".
+        first, second = name[:2].replace(".", "_"), (name[2:4] or "_").replace(".", "_")
+        return self.cache_dir / first / second / f"{name}{self.extension}"
 
     def get_raw(self, key: str) -> Any:
-        try:
-            path = self._path(key)
-        except ValueError:
-            raise KeyError(key) from None
+        path = self._path(key)
         with self._errors():
             try:
                 data = path.read_bytes()
-            except FileNotFoundError:
+            except OSError as exc:
+                if not _is_absent(exc):
+                    raise
                 raise KeyError(key) from None
         # Without a serializer the values are strings (redirect targets).
         return data.decode("utf-8") if self.serializer is None else data
@@ -95,7 +104,7 @@ class FileDict(BaseStorage):
         size: int = 0,
     ) -> None:
         path = self._path(key)
-        data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        data = value.encode("utf-8") if isinstance(value, str) else bytes(value or b"")
         with self._errors():
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
@@ -112,7 +121,9 @@ class FileDict(BaseStorage):
     def __delitem__(self, key: str) -> None:
         try:
             self._path(key).unlink()
-        except (FileNotFoundError, ValueError):
+        except OSError as exc:
+            if not _is_absent(exc):
+                raise
             raise KeyError(key) from None
 
     def paths(self) -> Iterator[Path]:
@@ -124,7 +135,7 @@ class FileDict(BaseStorage):
 
     def __iter__(self) -> Iterator[str]:
         cut = len(self.extension)
-        return iter([p.name[:-cut] if cut else p.name for p in self.paths()])
+        return iter([unquote(p.name[:-cut] if cut else p.name) for p in self.paths()])
 
     def __len__(self) -> int:
         return sum(1 for _ in self.paths())
@@ -132,7 +143,9 @@ class FileDict(BaseStorage):
     def __contains__(self, key: object) -> bool:
         try:
             return self._path(str(key)).is_file()
-        except ValueError:
+        except OSError as exc:
+            if not _is_absent(exc):
+                raise
             return False
 
     def clear(self) -> None:

@@ -51,7 +51,9 @@ class GridFSDict(BaseStorage):
         for _attempt in range(3):
             with self._errors_as_storage():
                 try:
-                    return self.fs.get_last_version(filename=key).read()
+                    data = self.fs.get_last_version(filename=key).read()
+                    # Without a serializer the values are strings, as set_raw was given.
+                    return data.decode("utf-8") if self.serializer is None else data
                 except self._no_file:
                     raise KeyError(key) from None
                 except self._corrupt:
@@ -66,12 +68,14 @@ class GridFSDict(BaseStorage):
         created_at: datetime | None = None,
         size: int = 0,
     ) -> None:
-        data = value.encode("utf-8") if isinstance(value, str) else value
+        data = value.encode("utf-8") if isinstance(value, str) else (value or b"")
         with self._errors_as_storage():
             new_id = self.fs.put(data, filename=key, expires=expires)
-            uploaded = self.files.find_one({"_id": new_id}, {"uploadDate": True})["uploadDate"]
+            mine = self.files.find_one({"_id": new_id}, {"uploadDate": True})
+            if mine is None:
+                return  # a concurrent writer stored a newer version and removed this one
             for old in self.files.find(
-                {"filename": key, "uploadDate": {"$lt": uploaded}}, {"_id": True}
+                {"filename": key, "uploadDate": {"$lt": mine["uploadDate"]}}, {"_id": True}
             ):
                 self.fs.delete(old["_id"])
 

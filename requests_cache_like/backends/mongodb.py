@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..exceptions import EntryTooLargeError
 from ..serializers import init_serializer
 from ._util import import_client, storage_errors
 from .base import BaseCache, BaseStorage
@@ -29,7 +30,11 @@ def make_client(**client_kwargs: Any) -> Any:
     """Return a ``pymongo.MongoClient`` with a finite server-selection timeout."""
     pymongo = import_client("pymongo", "mongodb", "mongodb")
     client_kwargs.setdefault("serverSelectionTimeoutMS", 5000)
-    return pymongo.MongoClient(**client_kwargs)
+    try:
+        return pymongo.MongoClient(**client_kwargs)
+    except pymongo.errors.ConfigurationError as exc:
+        # An unknown or invalid option: an argument error, like any other backend's.
+        raise TypeError(f"MongoDB client option rejected: {exc}") from exc
 
 
 def client_errors() -> tuple[type[BaseException], ...]:
@@ -51,6 +56,7 @@ class MongoDict(BaseStorage):
     ) -> None:
         super().__init__(serializer=serializer)
         self._errors = client_errors()
+        self._too_large = import_client("pymongo.errors", "mongodb", "mongodb").DocumentTooLarge
         self.connection = connection if connection is not None else make_client(**client_kwargs)
         self.db_name = db_name
         self.collection_name = collection_name
@@ -82,7 +88,13 @@ class MongoDict(BaseStorage):
             "size": size,
         }
         with self._errors_as_storage():
-            self.collection.replace_one({"_id": key}, document, upsert=True)
+            try:
+                self.collection.replace_one({"_id": key}, document, upsert=True)
+            except self._too_large as exc:
+                raise EntryTooLargeError(
+                    f"entry {key!r} is larger than a MongoDB document may be (16 MB); "
+                    "the gridfs backend stores large responses"
+                ) from exc
 
     def __delitem__(self, key: str) -> None:
         with self._errors_as_storage():
@@ -161,8 +173,10 @@ class MongoCache(BaseCache):
         An existing TTL is kept unless ``overwrite`` is True.
         """
         seconds = int(ttl.total_seconds()) if isinstance(ttl, timedelta) else ttl
-        if seconds is not None and (isinstance(seconds, bool) or seconds < 0):
-            raise ValueError(f"ttl={ttl!r}; accepted: seconds >= 0, a timedelta, or None")
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0
+        ):
+            raise ValueError(f"ttl={ttl!r}; accepted: int seconds >= 0, a timedelta, or None")
         current = self.get_ttl()
         if current is not None and (current == seconds or not overwrite):
             return

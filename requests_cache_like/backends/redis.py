@@ -7,6 +7,7 @@ revalidated or served on error before Redis drops it. Iteration uses SCAN, never
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,11 @@ def _client_errors(redis: Any) -> tuple[type[BaseException], ...]:
     )
 
 
+def _glob_escape(text: str) -> str:
+    """Return ``text`` as a literal in a Redis MATCH pattern."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
 def _text(key: bytes | str) -> str:
     return key.decode() if isinstance(key, bytes) else key
 
@@ -44,8 +50,21 @@ def make_connection(url: str | None = None, **redis_kwargs: Any) -> Any:
     """Return a ``redis.Redis`` client from a URL or keyword arguments, with finite timeouts
     (a storage that hangs must not hang every request)."""
     redis = import_client("redis", "redis", "redis")
+    retry = import_client("redis.retry", "redis", "redis")
+    backoff = import_client("redis.backoff", "redis", "redis")
     redis_kwargs.setdefault("socket_connect_timeout", 5)
     redis_kwargs.setdefault("socket_timeout", 5)
+    # One immediate retry reconnects after a dropped connection; the client's default
+    # (10 retries with backoff) would hold every request for seconds while Redis is down.
+    redis_kwargs.setdefault("retry", retry.Retry(backoff.NoBackoff(), 1))
+    # from_url() would keep unknown options until the first command; check them now.
+    accepted = set(inspect.signature(redis.Redis.__init__).parameters) - {"self"}
+    unknown = sorted(set(redis_kwargs) - accepted)
+    if unknown:
+        raise TypeError(
+            f"unknown Redis client option(s): {', '.join(unknown)}; see redis.Redis() for the "
+            "accepted ones (host, port, db, password, ssl, ...)"
+        )
     if url:
         return redis.Redis.from_url(url, **redis_kwargs)
     return redis.Redis(**redis_kwargs)
@@ -70,10 +89,16 @@ class RedisDict(BaseStorage):
         super().__init__(serializer=serializer)
         redis = import_client("redis", "redis", "redis")
         self._errors = _client_errors(redis)
+        if connection is not None and redis_kwargs:
+            raise TypeError(
+                f"RedisDict got both connection= and client options "
+                f"({', '.join(sorted(redis_kwargs))}); pass one"
+            )
         self.connection = connection if connection is not None else make_connection(**redis_kwargs)
         self.namespace = namespace
         self.collection_name = collection_name
         self.prefix = f"{namespace}:{collection_name}:"
+        self._pattern = _glob_escape(self.prefix) + "*"
         self.ttl = ttl
         self.ttl_offset = ttl_offset
 
@@ -102,7 +127,7 @@ class RedisDict(BaseStorage):
         seconds = ttl_seconds(expires, self.ttl_offset) if self.ttl else None
         with self._errors_as_storage():
             # SET replaces the value atomically; EX sets the expiry in the same command.
-            self.connection.set(self._full(key), value, ex=seconds)
+            self.connection.set(self._full(key), b"" if value is None else value, ex=seconds)
 
     def __delitem__(self, key: str) -> None:
         with self._errors_as_storage():
@@ -116,7 +141,7 @@ class RedisDict(BaseStorage):
 
     def _scan(self) -> Iterator[bytes]:
         with self._errors_as_storage():
-            yield from self.connection.scan_iter(match=self.prefix + "*", count=_SCAN_BATCH)
+            yield from self.connection.scan_iter(match=self._pattern, count=_SCAN_BATCH)
 
     def __iter__(self) -> Iterator[str]:
         cut = len(self.prefix)

@@ -17,9 +17,20 @@ import pytest
 from attrs import define
 
 from requests_cache_like import CachedResponse
-from requests_cache_like.backends import BaseStorage, DictStorage, SQLiteDict
+from requests_cache_like.backends import (
+    BaseStorage,
+    DictStorage,
+    DynamoDbDict,
+    FileDict,
+    GridFSDict,
+    MongoDict,
+    RedisDict,
+    SQLiteDict,
+)
 from requests_cache_like.exceptions import DeserializationError
 from requests_cache_like.models import CachedRequest
+
+from ..conftest import DYNAMODB_CLIENT_OPTIONS
 
 
 @define
@@ -33,6 +44,9 @@ class StorageCase:
     identity: Callable[[Any], Any]
     #: True if the storage has a serializer, so unreadable entries are possible.
     serialized: bool
+    #: How many keys the bulk-delete test writes: more than any batch the storage uses
+    #: (SQLite binds, Redis/MongoDB batches of 500, DynamoDB batches of 25).
+    many_keys: int = 620
 
 
 def _plain_value(i: int) -> str:
@@ -53,17 +67,60 @@ def _response_identity(value: Any) -> Any:
     return (value.content, value.url, value.headers["X-Item"], value.request.url)
 
 
-def _plain(storage: BaseStorage) -> StorageCase:
-    return StorageCase(storage, _plain_value, lambda value: value, serialized=False)
+def _plain(storage: BaseStorage, many_keys: int = 620) -> StorageCase:
+    return StorageCase(storage, _plain_value, lambda value: value, False, many_keys)
 
 
-def _serialized(storage: BaseStorage) -> StorageCase:
-    return StorageCase(storage, _response_value, _response_identity, serialized=True)
+def _serialized(storage: BaseStorage, many_keys: int = 620) -> StorageCase:
+    return StorageCase(storage, _response_value, _response_identity, True, many_keys)
+
+
+#: Stores that write one entry per round trip to a slow test server (GridFS on SecantusDB,
+#: DynamoDB on moto) and have no batch of 500: fewer keys still cross every batch boundary.
+_SLOW_MANY_KEYS = 130
 
 
 StorageFactory = Callable[[pytest.FixtureRequest, Path], StorageCase]
 
+
+def _unique(request: pytest.FixtureRequest) -> str:
+    """The test's own name for a namespace, database, table or directory."""
+    return str(request.getfixturevalue("unique_name"))
+
+
+def _redis(request: pytest.FixtureRequest, table: str, serializer: str | None) -> BaseStorage:
+    url = request.getfixturevalue("redis_url")
+    return RedisDict(_unique(request), table, serializer=serializer, url=url)
+
+
+def _mongodb(request: pytest.FixtureRequest, table: str, serializer: str | None) -> BaseStorage:
+    host = request.getfixturevalue("mongodb_url")
+    return MongoDict(_unique(request), table, serializer=serializer, host=host)
+
+
+def _gridfs(request: pytest.FixtureRequest, table: str, serializer: str | None) -> BaseStorage:
+    host = request.getfixturevalue("mongodb_url")
+    return GridFSDict(_unique(request), table, serializer=serializer, host=host)
+
+
+def _dynamodb(request: pytest.FixtureRequest, table: str, serializer: str | None) -> BaseStorage:
+    endpoint = request.getfixturevalue("dynamodb_endpoint")
+    return DynamoDbDict(
+        _unique(request),
+        table,
+        serializer=serializer,
+        endpoint_url=endpoint,
+        **DYNAMODB_CLIENT_OPTIONS,
+    )
+
+
+def _filesystem(tmp_path: Path, table: str, serializer: str | None) -> BaseStorage:
+    return FileDict(tmp_path / "contract" / table, serializer=serializer)
+
+
 #: Every storage the contract runs against. Add a backend here to put it under the suite.
+#: A name with a ``-serializer`` suffix holds serialized responses; a bare name, plain strings
+#: (as the redirect storages do).
 STORAGE_FACTORIES: dict[str, StorageFactory] = {
     "dict": lambda request, tmp_path: _plain(DictStorage()),
     "dict-default": lambda request, tmp_path: _serialized(DictStorage(serializer="default")),
@@ -76,8 +133,31 @@ STORAGE_FACTORIES: dict[str, StorageFactory] = {
     "sqlite-json": lambda request, tmp_path: _serialized(
         SQLiteDict(tmp_path / "contract.sqlite", table_name="as_json", serializer="json")
     ),
+    "filesystem": lambda request, tmp_path: _plain(_filesystem(tmp_path, "plain", None)),
+    "filesystem-default": lambda request, tmp_path: _serialized(
+        _filesystem(tmp_path, "framed", "default")
+    ),
+    "filesystem-json": lambda request, tmp_path: _serialized(
+        _filesystem(tmp_path, "as_json", "json")
+    ),
+    "redis": lambda request, tmp_path: _plain(_redis(request, "plain", None)),
+    "redis-default": lambda request, tmp_path: _serialized(_redis(request, "framed", "default")),
+    "mongodb": lambda request, tmp_path: _plain(_mongodb(request, "plain", None)),
+    "mongodb-default": lambda request, tmp_path: _serialized(
+        _mongodb(request, "framed", "default")
+    ),
+    "gridfs": lambda request, tmp_path: _plain(_gridfs(request, "plain", None), _SLOW_MANY_KEYS),
+    "gridfs-default": lambda request, tmp_path: _serialized(
+        _gridfs(request, "framed", "default"), _SLOW_MANY_KEYS
+    ),
+    "dynamodb": lambda request, tmp_path: _plain(
+        _dynamodb(request, "plain", None), _SLOW_MANY_KEYS
+    ),
+    "dynamodb-default": lambda request, tmp_path: _serialized(
+        _dynamodb(request, "framed", "default"), _SLOW_MANY_KEYS
+    ),
 }
-SERIALIZED_STORAGES = [name for name in STORAGE_FACTORIES if name != "dict" and name != "sqlite"]
+SERIALIZED_STORAGES = [name for name in STORAGE_FACTORIES if "-" in name]
 
 #: Keys that a storage must keep exactly as given: quotes, SQL, wildcards, unicode, spaces.
 AWKWARD_KEYS = [
@@ -94,7 +174,8 @@ AWKWARD_KEYS = [
 def make_storage(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Callable[[str], StorageCase]]:
-    """Factory: build the named storage case; every storage built is closed afterwards."""
+    """Factory: build the named storage case; every storage built is emptied (a server
+    outlives the test) and closed afterwards."""
     built: list[BaseStorage] = []
 
     def factory(name: str) -> StorageCase:
@@ -104,6 +185,7 @@ def make_storage(
 
     yield factory
     for storage in built:
+        storage.clear()
         storage.close()
 
 
@@ -197,11 +279,11 @@ def test_bulk_delete_ignores_missing_keys(case: StorageCase) -> None:
 def test_bulk_delete_of_many_keys(case: StorageCase) -> None:
     # More keys than SQLite binds in one statement: the storage must split the work itself.
     storage = case.storage
-    keys = [f"key-{i:04d}" for i in range(620)]
+    keys = [f"key-{i:04d}" for i in range(case.many_keys)]
     for i, key in enumerate(keys):
         storage.set_raw(key, storage.serialize(case.make_value(i)))
-    storage.bulk_delete(keys[:600])
-    assert sorted(storage) == keys[600:]
+    storage.bulk_delete(keys[:-20])
+    assert sorted(storage) == keys[-20:]
 
 
 def test_clear_empties_the_storage(case: StorageCase) -> None:
@@ -216,8 +298,18 @@ def test_clear_empties_the_storage(case: StorageCase) -> None:
 
 
 @pytest.mark.parametrize("key", AWKWARD_KEYS)
-def test_awkward_keys_round_trip(case: StorageCase, key: str) -> None:
+def test_awkward_keys_round_trip(
+    case: StorageCase, key: str, request: pytest.FixtureRequest
+) -> None:
     storage = case.storage
+    if isinstance(storage, FileDict) and len(key) > 250:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="a key is a file name, and file systems refuse names over 255 bytes; "
+                "storing longer keys needs a design change (hashed names + stored keys)",
+            )
+        )
     storage[key] = case.make_value(7)
     storage["neighbour"] = case.make_value(8)
     assert key in storage
