@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from types import ModuleType
+from typing import Any
 
 from ..exceptions import StorageError
 from ..models.response import utcnow
 
-__all__ = ["import_client", "storage_errors", "ttl_seconds"]
+__all__ = ["import_client", "reuse_or_connect", "storage_errors", "ttl_seconds"]
 
 
 def import_client(module: str, extra: str, backend: str) -> ModuleType:
@@ -44,3 +45,18 @@ def ttl_seconds(expires: datetime | None, offset: int, now: datetime | None = No
         return None
     remaining = (expires - (now or utcnow())).total_seconds() + offset
     return max(int(remaining), 1)
+
+
+def reuse_or_connect(
+    owner: str, connection: Any, options: dict[str, Any], connect: Callable[[], Any]
+) -> Any:
+    """Return ``connection`` if one was given, else ``connect()``; a connection together with
+    client options is a TypeError (the options would be silently unused)."""
+    if connection is None:
+        return connect()
+    given = sorted(name for name, value in options.items() if value is not None)
+    if given:
+        raise TypeError(
+            f"{owner} got both connection= and client options ({', '.join(given)}); pass one"
+        )
+    return connection

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import EntryTooLargeError, StorageError
 from ..serializers import init_serializer
-from ._util import import_client, storage_errors, ttl_seconds
+from ._util import import_client, reuse_or_connect, storage_errors, ttl_seconds
 from .base import BaseCache, BaseStorage
 
 if TYPE_CHECKING:
@@ -108,6 +108,12 @@ class _TypedCalls:
         return self._call(getattr(self._client, name))
 
 
+def make_client(endpoint_url: str | None = None, **boto3_kwargs: Any) -> Any:
+    """Return a boto3 DynamoDB client."""
+    boto3 = import_client("boto3", "dynamodb", "dynamodb")
+    return boto3.client("dynamodb", endpoint_url=endpoint_url, **boto3_kwargs)
+
+
 class DynamoDbDict(BaseStorage):
     """The items of one ``namespace`` in a DynamoDB table."""
 
@@ -127,8 +133,7 @@ class DynamoDbDict(BaseStorage):
         botocore = import_client("botocore.exceptions", "dynamodb", "dynamodb")
         self._errors = (botocore.ClientError, botocore.BotoCoreError)
         if connection is None:
-            boto3 = import_client("boto3", "dynamodb", "dynamodb")
-            connection = boto3.client("dynamodb", endpoint_url=endpoint_url, **boto3_kwargs)
+            connection = make_client(endpoint_url, **boto3_kwargs)
         # Accept a resource (requests-cache style) as well as a client.
         resource_client = getattr(getattr(connection, "meta", None), "client", None)
         self.client = _TypedCalls(resource_client) if resource_client is not None else connection
@@ -384,11 +389,12 @@ class DynamoDbCache(BaseCache):
         **boto3_kwargs: Any,
     ) -> None:
         super().__init__(cache_name=table_name)
-        if connection is None:
-            boto3 = import_client("boto3", "dynamodb", "dynamodb")
-            connection = boto3.client("dynamodb", endpoint_url=endpoint_url, **boto3_kwargs)
-        elif boto3_kwargs or endpoint_url:
-            raise TypeError("DynamoDbCache got both connection= and client options; pass one")
+        connection = reuse_or_connect(
+            "DynamoDbCache",
+            connection,
+            {**boto3_kwargs, "endpoint_url": endpoint_url},
+            lambda: make_client(endpoint_url, **boto3_kwargs),
+        )
         self.connection = connection
         self.responses: DynamoDbDict = DynamoDbDict(
             table_name,

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..serializers import init_serializer
-from ._util import import_client, storage_errors
+from ._util import import_client, reuse_or_connect, storage_errors
 from .base import BaseCache, BaseStorage
 from .mongodb import DEFAULT_DB_NAME, MongoDict, client_errors, make_client
 
@@ -132,13 +132,9 @@ class GridFSCache(BaseCache):
     ) -> None:
         super().__init__(cache_name=db_name)
         self._owns_connection = connection is None
-        if connection is None:
-            connection = make_client(**client_kwargs)
-        elif client_kwargs:
-            raise TypeError(
-                f"GridFSCache got both connection= and client options "
-                f"({', '.join(sorted(client_kwargs))}); pass one"
-            )
+        connection = reuse_or_connect(
+            "GridFSCache", connection, client_kwargs, lambda: make_client(**client_kwargs)
+        )
         self.connection = connection
         self.responses: GridFSDict = GridFSDict(
             db_name, connection=connection, serializer=init_serializer(serializer)

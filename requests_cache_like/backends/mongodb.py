@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import EntryTooLargeError
 from ..serializers import init_serializer
-from ._util import import_client, storage_errors
+from ._util import import_client, reuse_or_connect, storage_errors
 from .base import BaseCache, BaseStorage
 
 if TYPE_CHECKING:
@@ -146,13 +146,9 @@ class MongoCache(BaseCache):
     ) -> None:
         super().__init__(cache_name=db_name)
         self._owns_connection = connection is None
-        if connection is None:
-            connection = make_client(**client_kwargs)
-        elif client_kwargs:
-            raise TypeError(
-                f"MongoCache got both connection= and client options "
-                f"({', '.join(sorted(client_kwargs))}); pass one"
-            )
+        connection = reuse_or_connect(
+            "MongoCache", connection, client_kwargs, lambda: make_client(**client_kwargs)
+        )
         self.connection = connection
         self.responses: MongoDict = MongoDict(
             db_name, "responses", connection=connection, serializer=init_serializer(serializer)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
-from ._util import import_client, storage_errors, ttl_seconds
+from ._util import import_client, reuse_or_connect, storage_errors, ttl_seconds
 from .base import BaseCache, BaseStorage
 
 if TYPE_CHECKING:
@@ -197,13 +197,12 @@ class RedisCache(BaseCache):
         **redis_kwargs: Any,
     ) -> None:
         super().__init__(cache_name=namespace)
-        if connection is None:
-            connection = make_connection(url, **redis_kwargs)
-        elif redis_kwargs or url:
-            raise TypeError(
-                f"RedisCache got both connection= and client options "
-                f"({', '.join(sorted([*redis_kwargs, *(['url'] if url else [])]))}); pass one"
-            )
+        connection = reuse_or_connect(
+            "RedisCache",
+            connection,
+            {**redis_kwargs, "url": url},
+            lambda: make_connection(url, **redis_kwargs),
+        )
         self.connection = connection
         self.responses: RedisDict = RedisDict(
             namespace,

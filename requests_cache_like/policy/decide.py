@@ -135,6 +135,21 @@ def _window_allows(window: bool | int | float | timedelta | None, staleness: tim
     return staleness <= limit
 
 
+def _stale_allowed(
+    stored: StoredResponse, settings: CacheSettings, staleness: timedelta, extension: str
+) -> bool:
+    """True if the session setting named ``extension`` or, with ``cache_control=True``, the
+    response's own directive of that name (RFC 5861) covers ``staleness``."""
+    if _window_allows(getattr(settings, extension), staleness):
+        return True
+    if settings.cache_control:
+        directives = parse_cache_control(stored.headers.get("Cache-Control"))
+        seconds = getattr(directives, extension)
+        if seconds is not None:
+            return staleness <= timedelta(seconds=seconds)
+    return False
+
+
 def stale_if_error_allows(stored: StoredResponse, settings: CacheSettings, now: datetime) -> bool:
     """True if ``stored`` may answer a request whose origin fetch failed (RFC 5861 §4).
 
@@ -142,25 +157,14 @@ def stale_if_error_allows(stored: StoredResponse, settings: CacheSettings, now: 
     ``stale-if-error`` directive.
     """
     staleness = now - stored.expires if stored.expires is not None else timedelta(0)
-    if _window_allows(settings.stale_if_error, staleness):
-        return True
-    if settings.cache_control:
-        directives = parse_cache_control(stored.headers.get("Cache-Control"))
-        if directives.stale_if_error is not None:
-            return staleness <= timedelta(seconds=directives.stale_if_error)
-    return False
+    return _stale_allowed(stored, settings, staleness, "stale_if_error")
 
 
 def _stale_while_revalidate_allows(
     stored: StoredResponse, settings: CacheSettings, staleness: timedelta
 ) -> bool:
-    if _window_allows(settings.stale_while_revalidate, staleness):
-        return True
-    if settings.cache_control:
-        directives = parse_cache_control(stored.headers.get("Cache-Control"))
-        if directives.stale_while_revalidate is not None:
-            return staleness <= timedelta(seconds=directives.stale_while_revalidate)
-    return False
+    """True if ``stored`` may be served while it is refreshed in the background (RFC 5861 §3)."""
+    return _stale_allowed(stored, settings, staleness, "stale_while_revalidate")
 
 
 def _outside_request_limits(
