@@ -539,6 +539,7 @@ class CacheMixin:
             logger.warning(
                 "Serving stale response for %s after status %s", request.url, response.status_code
             )
+            response.close()  # release the connection of the answer we do not use
             return cached
         if (
             response.status_code == 304
@@ -558,6 +559,7 @@ class CacheMixin:
         now: datetime,
     ) -> CachedResponse:
         """Freshen a stored response with a 304's headers (RFC 9111 §4.3.4)."""
+        not_modified.close()  # no body to read: release its connection
         for name, value in not_modified.headers.items():
             if name.lower() not in _PROTECTED_HEADERS:
                 cached.headers[name] = value
