@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -215,11 +214,6 @@ class CacheSettings:
             )
         return cls(**kwargs)
 
-    @property
-    def ignored_lower(self) -> frozenset[str]:
-        """The ignored parameter names, lower-cased, for case-insensitive header matching."""
-        return frozenset(p.lower() for p in self.ignored_parameters)
-
 
 @frozen
 class RequestOptions:
@@ -235,8 +229,3 @@ class RequestOptions:
 
 
 DEFAULT_OPTIONS = RequestOptions()
-
-
-def pattern_items(patterns: Iterable[ExpirationPattern]) -> Mapping[str | re.Pattern[str], Any]:
-    """Return ``urls_expire_after`` as the mapping a user would have passed."""
-    return {p.pattern: p.expire_after for p in patterns}
