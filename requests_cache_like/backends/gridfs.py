@@ -11,10 +11,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..serializers import init_serializer
-from ._util import import_client, reuse_or_connect, storage_errors
-from .base import BaseCache, BaseStorage
-from .mongodb import DEFAULT_DB_NAME, MongoDict, client_errors, make_client
+from ._util import import_client, storage_errors
+from .base import BaseStorage
+from .mongodb import DEFAULT_DB_NAME, MongoClientCache, client_errors, make_client
 
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
@@ -115,7 +114,7 @@ class GridFSDict(BaseStorage):
             self.connection.close()
 
 
-class GridFSCache(BaseCache):
+class GridFSCache(MongoClientCache):
     """GridFS cache backend: responses as GridFS files, redirects in a collection.
 
     :param db_name: Database name.
@@ -123,24 +122,7 @@ class GridFSCache(BaseCache):
         ``client_kwargs``.
     """
 
-    def __init__(
-        self,
-        db_name: str = DEFAULT_DB_NAME,
-        connection: Any = None,
-        serializer: SerializerType | StageLike = None,
-        **client_kwargs: Any,
-    ) -> None:
-        super().__init__(cache_name=db_name)
-        self._owns_connection = connection is None
-        connection = reuse_or_connect(
-            "GridFSCache", connection, client_kwargs, lambda: make_client(**client_kwargs)
-        )
-        self.connection = connection
-        self.responses: GridFSDict = GridFSDict(
-            db_name, connection=connection, serializer=init_serializer(serializer)
-        )
-        self.redirects: MongoDict = MongoDict(db_name, "redirects", connection=connection)
+    responses: GridFSDict
 
-    def close(self) -> None:
-        if self._owns_connection:
-            self.responses.close()
+    def _responses_storage(self, db_name: str, serializer: Any) -> GridFSDict:
+        return GridFSDict(db_name, connection=self.connection, serializer=serializer)

@@ -19,7 +19,7 @@ from .base import BaseCache, BaseStorage
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
 
-__all__ = ["MongoCache", "MongoDict", "make_client"]
+__all__ = ["MongoCache", "MongoClientCache", "MongoDict", "make_client"]
 
 DEFAULT_DB_NAME = "http_cache"
 _TTL_INDEX = "created_at_ttl"
@@ -129,13 +129,9 @@ class MongoDict(BaseStorage):
             self.connection.close()
 
 
-class MongoCache(BaseCache):
-    """MongoDB cache backend: collections ``responses`` and ``redirects`` in ``db_name``.
-
-    :param db_name: Database name (default ``http_cache``).
-    :param connection: An existing ``pymongo.MongoClient``; otherwise one is made from
-        ``client_kwargs`` (``host`` may be a ``mongodb://`` URL).
-    """
+class MongoClientCache(BaseCache):
+    """Base of the caches on a MongoDB server: one client (given, or made and owned),
+    redirects in a collection, and a ``responses`` storage chosen by the subclass."""
 
     def __init__(
         self,
@@ -146,14 +142,33 @@ class MongoCache(BaseCache):
     ) -> None:
         super().__init__(cache_name=db_name)
         self._owns_connection = connection is None
-        connection = reuse_or_connect(
-            "MongoCache", connection, client_kwargs, lambda: make_client(**client_kwargs)
+        self.connection = reuse_or_connect(
+            type(self).__name__, connection, client_kwargs, lambda: make_client(**client_kwargs)
         )
-        self.connection = connection
-        self.responses: MongoDict = MongoDict(
-            db_name, "responses", connection=connection, serializer=init_serializer(serializer)
-        )
-        self.redirects: MongoDict = MongoDict(db_name, "redirects", connection=connection)
+        self.responses = self._responses_storage(db_name, init_serializer(serializer))
+        self.redirects: MongoDict = MongoDict(db_name, "redirects", connection=self.connection)
+
+    def _responses_storage(self, db_name: str, serializer: Any) -> BaseStorage:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the client if this cache made it; a client passed in is left open."""
+        if self._owns_connection:
+            self.connection.close()
+
+
+class MongoCache(MongoClientCache):
+    """MongoDB cache backend: collections ``responses`` and ``redirects`` in ``db_name``.
+
+    :param db_name: Database name (default ``http_cache``).
+    :param connection: An existing ``pymongo.MongoClient``; otherwise one is made from
+        ``client_kwargs`` (``host`` may be a ``mongodb://`` URL).
+    """
+
+    responses: MongoDict
+
+    def _responses_storage(self, db_name: str, serializer: Any) -> MongoDict:
+        return MongoDict(db_name, "responses", connection=self.connection, serializer=serializer)
 
     def get_ttl(self) -> int | None:
         """Seconds after which the server deletes a stored response, or None (no TTL index)."""
@@ -182,7 +197,3 @@ class MongoCache(BaseCache):
                 collection.drop_index(_TTL_INDEX)
             if seconds is not None:
                 collection.create_index("created_at", name=_TTL_INDEX, expireAfterSeconds=seconds)
-
-    def close(self) -> None:
-        if self._owns_connection:
-            self.responses.close()
