@@ -24,6 +24,7 @@ from .exceptions import StorageError
 from .models import CachedHTTPResponse, CachedRequest, CachedResponse, OriginalResponse
 from .models.response import set_response_attributes, utcnow
 from .policy import Plan, PlanAction, decide, decide_store
+from .policy.decide import standards_mode
 from .policy.expiration import NEVER_EXPIRE, ExpirationTime
 from .settings import (
     DEFAULT_CACHE_NAME,
@@ -34,6 +35,7 @@ from .settings import (
     CacheSettings,
     RequestOptions,
 )
+from .standard_session import StandardsMixin
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -166,7 +168,18 @@ def _params_memo_key(params: Any) -> Any:
     raise TypeError("params not memoised")
 
 
-class CacheMixin:
+class _NotGiven:
+    """Default of ``expire_after``: never expire, and with ``cache_control=True`` standards
+    mode (an explicit ``expire_after``, even -1, keeps requests-cache's override meaning)."""
+
+    def __repr__(self) -> str:
+        return "NEVER_EXPIRE"
+
+
+EXPIRE_AFTER_NOT_GIVEN: Any = _NotGiven()
+
+
+class CacheMixin(StandardsMixin):
     """Adds caching to a :class:`requests.Session` subclass: ``class S(CacheMixin, Session)``.
 
     See :class:`CachedSession` for the arguments.
@@ -187,7 +200,7 @@ class CacheMixin:
         cache_name: str | Path = DEFAULT_CACHE_NAME,
         backend: str | BaseCache | None = None,
         serializer: SerializerType = None,
-        expire_after: ExpirationTime = NEVER_EXPIRE,
+        expire_after: ExpirationTime = EXPIRE_AFTER_NOT_GIVEN,
         urls_expire_after: Mapping[Any, ExpirationTime] | None = None,
         cache_control: bool = False,
         allowable_codes: Iterable[int] = DEFAULT_STATUS_CODES,
@@ -212,7 +225,8 @@ class CacheMixin:
             autoclose=autoclose,
             cache_control=cache_control,
             content_root_key=content_root_key,
-            expire_after=expire_after,
+            expire_after=NEVER_EXPIRE if expire_after is EXPIRE_AFTER_NOT_GIVEN else expire_after,
+            expire_after_given=expire_after is not EXPIRE_AFTER_NOT_GIVEN,
             filter_fn=filter_fn,
             ignored_parameters=ignored_parameters,
             key_fn=key_fn,
@@ -362,6 +376,12 @@ class CacheMixin:
             options = _REQUEST_OPTIONS.get() or DEFAULT_OPTIONS
         settings = self._settings
         method = (request.method or "GET").upper()
+        if (
+            settings.cache_control
+            and not settings.disabled
+            and standards_mode(request.url or "", settings, options)
+        ):
+            return self._send_standard(request, method, options, kwargs)  # type: ignore[no-any-return]
         now = utcnow()
         cacheable = method in settings.allowable_methods and not settings.disabled
         key = self.cache.create_key(request) if cacheable else ""
@@ -449,6 +469,8 @@ class CacheMixin:
             return None  # an auth callable may change the URL, hence the key
         if headers and any(str(name).lower() in _SLOW_PATH_HEADERS for name in headers):
             return None
+        if settings.cache_control and not settings.expire_after_given:
+            return None  # standards mode: Vary, ranges and Age need the full path
         session_headers = self.headers
         if "Cache-Control" in session_headers or "Pragma" in session_headers:
             return None
@@ -704,6 +726,9 @@ class CacheMixin:
             self._fetch(refresh_request, key, cached, plan, options, now, send_kwargs)
 
         _refresh_pool.submit(key, refresh)
+
+    def _submit_refresh(self, key: str, job: Callable[[], None]) -> None:
+        _refresh_pool.submit(key, job)
 
     # -- scoping ----------------------------------------------------------------------------
     @contextmanager

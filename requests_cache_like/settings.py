@@ -166,6 +166,8 @@ def _check_optional_str(instance: Any, attribute: Attribute[Any], value: Any) ->
 def _on_change(instance: CacheSettings, attribute: Attribute[Any], value: Any) -> Any:
     # Keys depend on several settings; any change drops the memo of computed keys.
     instance.key_memo.clear()
+    if attribute.name == "expire_after":
+        object.__setattr__(instance, "expire_after_given", True)
     return value
 
 
@@ -185,6 +187,9 @@ class CacheSettings:
     content_root_key: str | None = field(default=None, validator=_check_optional_str)
     disabled: bool = field(default=False, validator=_check_bool)
     expire_after: ExpirationTime = field(default=NEVER_EXPIRE, converter=_expire_after)
+    #: False while ``expire_after`` was neither passed nor assigned. With ``cache_control``
+    #: that is standards mode: RFC 9111 alone decides freshness (see docs/expiration.md).
+    expire_after_given: bool = field(default=False, validator=_check_bool)
     filter_fn: FilterCallback | None = field(default=None, validator=_check_callable)
     ignored_parameters: tuple[str, ...] = field(
         default=DEFAULT_IGNORED_PARAMS, converter=_ignored_parameters
@@ -201,6 +206,10 @@ class CacheSettings:
     )
     #: Memo of request -> cache key for the hit fast path; cleared whenever a setting changes.
     key_memo: dict[Any, tuple[str, str]] = field(init=False, factory=dict, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.expire_after != NEVER_EXPIRE:
+            object.__setattr__(self, "expire_after_given", True)
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> CacheSettings:

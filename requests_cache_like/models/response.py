@@ -87,6 +87,12 @@ class CachedResponse(Response):
     request: CachedRequest = field(factory=CachedRequest)  # type: ignore[assignment]
     created_at: datetime = field(factory=utcnow)
     expires: datetime | None = None
+    #: Standards mode: age in seconds when received (RFC 9111 §4.2.3), so the current age is
+    #: ``initial_age`` plus the time since ``created_at``.
+    initial_age: float = 0.0
+    #: Standards mode: shared by the stored variants of one URL (``Vary``); a new value
+    #: after invalidation orphans the old variants.
+    vary_group: str = ""
 
     # Runtime state, not stored: set by the cache when the response is read.
     from_cache = True
@@ -102,6 +108,8 @@ class CachedResponse(Response):
         *Response.__attrs__,
         "created_at",
         "expires",
+        "initial_age",
+        "vary_group",
         "from_cache",
         "cache_key",
         "revalidated",

@@ -7,12 +7,9 @@ The session carries the plan out.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
-
-from attrs import frozen
+from typing import TYPE_CHECKING
 
 from .directives import CacheDirectives, parse_cache_control, request_directives
 from .expiration import (
@@ -22,9 +19,23 @@ from .expiration import (
     get_url_expiration,
     parse_http_date,
 )
+from .plan import (
+    PLAN_BYPASS,
+    PLAN_FETCH,
+    PLAN_GATEWAY_TIMEOUT,
+    PLAN_SERVE,
+    Plan,
+    PlanAction,
+    StoreDecision,
+    StoredResponse,
+    conditional_headers,
+)
+from .standard import decide_standard, store_standard
 
 if TYPE_CHECKING:
     from ..settings import CacheSettings, RequestOptions
+
+_EMPTY = CacheDirectives()
 
 __all__ = [
     "Plan",
@@ -36,64 +47,8 @@ __all__ = [
     "decide_store",
     "resolve_expire_after",
     "stale_if_error_allows",
+    "standards_mode",
 ]
-
-_NO_HEADERS: Mapping[str, str] = {}
-
-
-class StoredResponse(Protocol):
-    """What the policy needs to know about a stored response."""
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def expires(self) -> datetime | None: ...
-
-
-class PlanAction(enum.Enum):
-    """The outcome of :func:`decide` (named states, one per way a request can go)."""
-
-    #: Answer from the stored response without contacting the origin.
-    SERVE = "serve"
-    #: Answer from the stale stored response now, refresh it in the background (RFC 5861 §3).
-    SERVE_STALE_AND_REFRESH = "serve_stale_and_refresh"
-    #: Send a conditional request built from the stored validators (RFC 9111 §4.3.1).
-    REVALIDATE = "revalidate"
-    #: Send the request; store the response if :func:`decide_store` agrees.
-    FETCH = "fetch"
-    #: Send the request and leave the cache alone: neither read nor written.
-    BYPASS = "bypass"
-    #: Answer 504 without contacting the origin (``only-if-cached``, RFC 9111 §5.2.1.7).
-    GATEWAY_TIMEOUT = "gateway_timeout"
-
-
-@frozen
-class Plan:
-    """A decision and what carrying it out needs."""
-
-    action: PlanAction
-    #: For REVALIDATE: the ``If-None-Match`` / ``If-Modified-Since`` headers to add.
-    conditional_headers: Mapping[str, str] = _NO_HEADERS
-    #: The stored response may be used if the origin fails (``stale_if_error``).
-    stale_fallback: bool = False
-
-
-@frozen
-class StoreDecision:
-    """Whether to store a response and until when it is fresh (``None``: never expires)."""
-
-    store: bool
-    expires: datetime | None = None
-    reason: str = ""
-
-
-PLAN_SERVE = Plan(PlanAction.SERVE)
-PLAN_FETCH = Plan(PlanAction.FETCH)
-PLAN_BYPASS = Plan(PlanAction.BYPASS)
-PLAN_GATEWAY_TIMEOUT = Plan(PlanAction.GATEWAY_TIMEOUT)
-_EMPTY = CacheDirectives()
 
 
 def resolve_expire_after(
@@ -110,20 +65,21 @@ def resolve_expire_after(
     return settings.expire_after
 
 
+def standards_mode(url: str, settings: CacheSettings, options: RequestOptions) -> bool:
+    """True if RFC 9111 alone governs this request: ``cache_control=True`` and no
+    ``expire_after`` given for it (per request, by URL pattern, or for the session)."""
+    if not settings.cache_control or settings.expire_after_given:
+        return False
+    if options.expire_after is not None:
+        return False
+    if settings.urls_expire_after:
+        matched, _ = get_url_expiration(url, settings.urls_expire_after)
+        return not matched
+    return True
+
+
 def _has_cache_headers(headers: Mapping[str, str]) -> bool:
     return "Cache-Control" in headers or "Pragma" in headers
-
-
-def conditional_headers(stored: StoredResponse) -> dict[str, str]:
-    """Return the validators to send when revalidating ``stored`` (RFC 9111 §4.3.1)."""
-    headers: dict[str, str] = {}
-    etag = stored.headers.get("ETag")
-    if etag:
-        headers["If-None-Match"] = etag
-    last_modified = stored.headers.get("Last-Modified")
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    return headers
 
 
 def _window_allows(window: bool | int | float | timedelta | None, staleness: timedelta) -> bool:
@@ -201,6 +157,8 @@ def decide(
         return PLAN_BYPASS
     if resolve_expire_after(url, settings, options) == DO_NOT_CACHE:
         return PLAN_BYPASS
+    if standards_mode(url, settings, options):
+        return decide_standard(headers, stored, settings, options, now)  # type: ignore[arg-type]
     request_cc = request_directives(headers) if _has_cache_headers(headers) else _EMPTY
     if options.force_refresh:
         return PLAN_FETCH
@@ -277,16 +235,29 @@ def decide_store(
     settings: CacheSettings,
     options: RequestOptions,
     now: datetime,
+    request_time: datetime | None = None,
 ) -> StoreDecision:
     """Return whether to store a response, and its expiry (RFC 9111 §3: storing responses).
 
-    Expiration precedence, as in requests-cache 1.x: response ``Cache-Control``/``Expires``
-    (with ``cache_control=True``), then request ``Cache-Control: max-age``, then the
-    per-request ``expire_after``, the first matching ``urls_expire_after`` pattern, and the
-    session's ``expire_after``.
+    ``now`` is when the response arrived, ``request_time`` when its request was sent (for
+    the age correction of standards mode; default ``now``). In standards mode see
+    :func:`.standard.store_standard`; otherwise expiration precedence is as in
+    requests-cache 1.x: response ``Cache-Control``/``Expires`` (with ``cache_control=True``),
+    then request ``Cache-Control: max-age``, then the per-request ``expire_after``, the first
+    matching ``urls_expire_after`` pattern, and the session's ``expire_after``.
     """
     if settings.read_only or settings.disabled:
         return StoreDecision(False, reason="read-only")
+    if standards_mode(url, settings, options):
+        return store_standard(
+            method,
+            status_code,
+            request_headers,
+            response_headers,
+            settings,
+            request_time or now,
+            now,
+        )
     if method not in settings.allowable_methods:
         return StoreDecision(False, reason=f"method {method} not in allowable_methods")
     if status_code not in settings.allowable_codes:

@@ -38,6 +38,7 @@ class CacheDirectives:
     public: bool = False
     only_if_cached: bool = False
     no_transform: bool = False
+    must_understand: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -73,13 +74,14 @@ def _split_directives(value: str) -> list[tuple[str, str | None]]:
     pairs: list[tuple[str, str | None]] = []
     for part in parts:
         name, sep, arg = part.partition("=")
-        name = name.strip().lower()
+        # "max-age =5" is not max-age (RFC 9111 §5.2: no whitespace around "=").
+        name = name.lstrip().lower() if sep else name.strip().lower()
         if not name:
             continue
         if not sep:
             pairs.append((name, None))
             continue
-        arg = arg.strip()
+        arg = arg.rstrip()
         if len(arg) >= 2 and arg[0] == '"' and arg[-1] == '"':
             arg = arg[1:-1]
         pairs.append((name, arg))
@@ -110,6 +112,7 @@ _BOOL_DIRECTIVES = {
     "public": "public",
     "only-if-cached": "only_if_cached",
     "no-transform": "no_transform",
+    "must-understand": "must_understand",
 }
 
 

@@ -663,7 +663,7 @@ def test_304_refreshes_the_stored_entry(
         },
     )
     requests_mock.get(f"{API}/merge", text=resource)
-    session = make_session(cache_control=True)
+    session = make_session(cache_control=True, expire_after=NEVER_EXPIRE)
     first = session.get(f"{API}/merge")
     assert first.expires == START + timedelta(seconds=10)
     clock.shift(timedelta(seconds=11))

@@ -62,6 +62,12 @@ class Stored:
     created_at: datetime
     expires: datetime | None
     headers: CaseInsensitiveDict[str] = field(factory=CaseInsensitiveDict, converter=_headers)
+    initial_age: float = 0.0
+
+
+#: cache_control=True with an expire_after given: requests-cache 1.x semantics, not
+#: standards mode (tested in test_standard.py).
+COMPAT_CC = {"cache_control": True, "expire_after_given": True}
 
 
 def fresh(headers: Mapping[str, str] | None = None, age: int = 10, ttl: int = 60) -> Stored:
@@ -331,13 +337,13 @@ DECIDE_CASES: list[Any] = [
         "swr-response-directive",
         STALE_AND_REFRESH,
         stale({"Cache-Control": "max-age=60, stale-while-revalidate=60"}, by=30),
-        settings={"cache_control": True},
+        settings=COMPAT_CC,
     ),
     row(
         "swr-response-directive-exceeded",
         FETCH,
         stale({"Cache-Control": "stale-while-revalidate=10"}, by=30),
-        settings={"cache_control": True},
+        settings=COMPAT_CC,
     ),
     row(
         "swr-response-directive-ignored-without-cache-control",
@@ -398,13 +404,13 @@ DECIDE_CASES: list[Any] = [
         "sie-response-directive",
         revalidate(fallback=True),
         stale({**ETAG, "Cache-Control": "stale-if-error=60"}, by=30),
-        settings={"cache_control": True},
+        settings=COMPAT_CC,
     ),
     row(
         "sie-response-directive-exceeded",
         revalidate(fallback=False),
         stale({**ETAG, "Cache-Control": "stale-if-error=10"}, by=30),
-        settings={"cache_control": True},
+        settings=COMPAT_CC,
     ),
     row(
         "sie-response-directive-ignored-without-cache-control",
@@ -556,7 +562,7 @@ def store_row(
     )
 
 
-CC = {"cache_control": True}
+CC = COMPAT_CC
 PAST_DATE = "Tue, 30 Apr 2024 12:00:00 GMT"  # a day before NOW
 FUTURE_DATE = "Thu, 02 May 2024 12:00:00 GMT"  # a day after NOW
 

@@ -23,7 +23,10 @@ PARSE_CASES: list[Any] = [
     pytest.param("max-age=60", {"max_age": 60}, id="max-age"),
     pytest.param("MAX-AGE=60", {"max_age": 60}, id="upper-case-name"),
     pytest.param("Max-Age=60, No-Store", {"max_age": 60, "no_store": True}, id="mixed-case"),
-    pytest.param("  max-age = 60 ,no-store  ", {"max_age": 60, "no_store": True}, id="spacing"),
+    pytest.param("  max-age=60 ,no-store  ", {"max_age": 60, "no_store": True}, id="spacing"),
+    # RFC 9111 §5.2: no whitespace around "=", so these are not max-age (cache-tests agree).
+    pytest.param("max-age =60, no-store", {"no_store": True}, id="space-before-equals"),
+    pytest.param("max-age= 60", {"max_age": 0}, id="space-after-equals-invalid-value"),
     pytest.param("max-age=60,,public", {"max_age": 60, "public": True}, id="empty-member"),
     pytest.param('max-age="60"', {"max_age": 60}, id="quoted-int"),
     pytest.param("max-age=60, max-age=5", {"max_age": 60}, id="duplicate-first-wins"),

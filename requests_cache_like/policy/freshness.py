@@ -1,0 +1,177 @@
+"""Freshness and age of stored responses (RFC 9111 §4.2), for standards mode.
+
+Plain functions over header mappings and explicit times: nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+
+from .directives import MAX_DELTA_SECONDS, CacheDirectives
+
+__all__ = [
+    "HEURISTICALLY_CACHEABLE",
+    "HEURISTIC_FRACTION",
+    "HEURISTIC_LIMIT",
+    "UNDERSTOOD_STATUSES",
+    "age_value",
+    "corrected_initial_age",
+    "freshness_lifetime",
+    "parse_http_date_strict",
+]
+
+#: RFC 9110 §15.1: status codes whose responses are heuristically cacheable.
+HEURISTICALLY_CACHEABLE = frozenset({200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501})
+#: Final status codes whose caching semantics this cache implements (RFC 9111 §5.2.2.3,
+#: ``must-understand``): the heuristically cacheable ones and the other codes RFC 9110 defines.
+UNDERSTOOD_STATUSES = HEURISTICALLY_CACHEABLE | frozenset(
+    {
+        *range(200, 208),
+        302,
+        303,
+        307,
+        *range(400, 418),
+        421,
+        422,
+        426,
+        *range(500, 506),
+    }
+)
+#: RFC 9111 §4.2.2: a typical heuristic is a fraction of the time since Last-Modified.
+HEURISTIC_FRACTION = 0.1
+#: Upper bound of a heuristic lifetime, so a very old Last-Modified cannot pin a response
+#: for months.
+HEURISTIC_LIMIT = timedelta(days=1)
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+_DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)"
+_LONG_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_TIME = r"(\d\d):(\d\d):(\d\d)"
+# RFC 9110 §5.6.7: the three forms a recipient must accept, and nothing looser.
+_IMF_FIXDATE = re.compile(rf"{_DAY}, (\d\d) ([a-z]{{3}}) (\d{{4}}) {_TIME} gmt", re.IGNORECASE)
+_RFC850 = re.compile(rf"{_LONG_DAY}, (\d\d)-([a-z]{{3}})-(\d\d) {_TIME} gmt", re.IGNORECASE)
+_ASCTIME = re.compile(rf"{_DAY} ([a-z]{{3}}) ([ \d]\d) {_TIME} (\d{{4}})", re.IGNORECASE)
+
+
+def parse_http_date_strict(value: str | None, now: datetime | None = None) -> datetime | None:
+    """Return the time in an HTTP-date (RFC 9110 §5.6.7), or None if it is not one.
+
+    IMF-fixdate, the obsolete RFC 850 and asctime forms are accepted, with any letter case;
+    anything else (other time zones, missing comma, one-digit hours, several values) is
+    invalid. A two-digit RFC 850 year more than 50 years ahead of ``now`` is taken as the
+    previous century (§5.6.7).
+    """
+    if not value:
+        return None
+    value = value.strip()
+    match = _IMF_FIXDATE.fullmatch(value)
+    if match:
+        day, month, year, hour, minute, second = match.groups()
+    else:
+        match = _RFC850.fullmatch(value)
+        if match:
+            day, month, short_year, hour, minute, second = match.groups()
+            century = (now.year if now else 2000) // 100 * 100
+            full = century + int(short_year)
+            if now is not None and full > now.year + 50:
+                full -= 100
+            year = str(full)
+        else:
+            match = _ASCTIME.fullmatch(value)
+            if not match:
+                return None
+            month, day, hour, minute, second, year = match.groups()
+    month_number = _MONTHS.get(month.lower())
+    if month_number is None:
+        return None
+    try:
+        return datetime(
+            int(year),
+            month_number,
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=timezone.utc,
+        )
+    except ValueError:
+        return None
+
+
+def age_value(headers: Mapping[str, str]) -> int:
+    """Return the ``Age`` a response arrived with, in seconds (RFC 9111 §5.1).
+
+    Of a list, the first member counts; an invalid value is ignored (0).
+    """
+    raw = headers.get("Age")
+    if raw is None:
+        return 0
+    first = raw.split(",", 1)[0].strip()
+    if not (first.isascii() and first.isdigit()):
+        return 0
+    return min(int(first), MAX_DELTA_SECONDS)
+
+
+def corrected_initial_age(
+    headers: Mapping[str, str], request_time: datetime, response_time: datetime
+) -> timedelta:
+    """Return the age of a response when it was received (RFC 9111 §4.2.3).
+
+    The larger of the apparent age (from ``Date``) and the ``Age`` header plus the time the
+    request took, so clocks that disagree never make a response look younger than it is.
+    """
+    date = parse_http_date_strict(headers.get("Date"), response_time)
+    apparent_age = max(timedelta(0), response_time - date) if date else timedelta(0)
+    response_delay = max(timedelta(0), response_time - request_time)
+    corrected_age_value = timedelta(seconds=age_value(headers)) + response_delay
+    return max(apparent_age, corrected_age_value)
+
+
+def _expires_lifetime(headers: Mapping[str, str], response_time: datetime) -> timedelta:
+    """``Expires`` minus ``Date`` (RFC 9111 §4.2.1); an invalid ``Expires`` is already stale."""
+    expires = parse_http_date_strict(headers.get("Expires"), response_time)
+    if expires is None:
+        return timedelta(0)
+    date = parse_http_date_strict(headers.get("Date"), response_time) or response_time
+    return max(timedelta(0), expires - date)
+
+
+def _heuristic_lifetime(headers: Mapping[str, str], response_time: datetime) -> timedelta | None:
+    """A fraction of the time since ``Last-Modified`` (RFC 9111 §4.2.2), or None."""
+    last_modified = parse_http_date_strict(headers.get("Last-Modified"), response_time)
+    if last_modified is None:
+        return None
+    date = parse_http_date_strict(headers.get("Date"), response_time) or response_time
+    if last_modified > date:
+        return None
+    return min((date - last_modified) * HEURISTIC_FRACTION, HEURISTIC_LIMIT)
+
+
+def freshness_lifetime(
+    status_code: int,
+    headers: Mapping[str, str],
+    directives: CacheDirectives,
+    response_time: datetime,
+) -> timedelta | None:
+    """Return how long a response stays fresh (RFC 9111 §4.2.1), or None if it has no
+    freshness information at all (it may be stored, but never used without validation).
+
+    A private cache ignores ``s-maxage``. ``max-age`` beats ``Expires``; a heuristic from
+    ``Last-Modified`` applies only to heuristically cacheable status codes, or when the
+    response is marked ``public`` (§4.2.2).
+    """
+    if directives.max_age is not None:
+        return timedelta(seconds=directives.max_age)
+    if "Expires" in headers:
+        return _expires_lifetime(headers, response_time)
+    if status_code in HEURISTICALLY_CACHEABLE or directives.public:
+        return _heuristic_lifetime(headers, response_time)
+    return None
