@@ -14,11 +14,12 @@ import uuid
 from datetime import datetime
 from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from requests import PreparedRequest, Request, Response
 from requests.exceptions import RequestException
 
-from .models import CachedResponse
+from .models import CachedRequest, CachedResponse
 from .models.response import set_response_attributes, utcnow
 from .policy import Plan, PlanAction, decide, decide_store
 from .policy.messages import (
@@ -91,8 +92,11 @@ class StandardsMixin:
         """Answer ``request`` as an RFC 9111 private cache would."""
         settings = self._settings
         if method not in settings.allowable_methods:
+            request_time = utcnow()
             response = super().send(request, **kwargs)  # type: ignore[misc]
             self._invalidate(method, request, response)
+            if method == "POST" and not kwargs.get("stream"):
+                self._store_for_get(request, response, options, request_time)
             return set_response_attributes(response, "")
         now = utcnow()
         key = self.cache.create_key(request)
@@ -149,13 +153,21 @@ class StandardsMixin:
         range_header = request.headers.get("Range")
         if selected.status_code == 206:
             # Partial content answers only a range it covers (RFC 9111 §3.4).
-            if not range_header or self._slice(selected, range_header) is None:
+            if not range_header or not (
+                self._same_range(selected, range_header)
+                or self._slice(selected, range_header) is not None
+            ):
                 return None
         elif range_header and (
             selected.status_code != 200 or self._slice(selected, range_header) is None
         ):
             return None
         return selected
+
+    @staticmethod
+    def _same_range(stored: CachedResponse, range_header: str) -> bool:
+        """True if ``stored`` is the partial answer to this very range."""
+        return stored.status_code == 206 and stored.request.headers.get("Range") == range_header
 
     @staticmethod
     def _slice(stored: CachedResponse, range_header: str) -> tuple[int, int, int] | None:
@@ -183,7 +195,7 @@ class StandardsMixin:
         requested range, without a body for HEAD."""
         response = _with_age(stored, now)
         range_header = request.headers.get("Range")
-        if range_header:
+        if range_header and not self._same_range(stored, range_header):
             part = self._slice(stored, range_header)
             if part is not None:
                 start, end, total = part
@@ -388,6 +400,47 @@ class StandardsMixin:
         self.cache.responses.set(key, cached, cached.expires)
         for previous in response.history:
             self.cache.save_redirect(previous.request, key)
+
+    def _store_for_get(
+        self,
+        request: PreparedRequest,
+        response: Response,
+        options: RequestOptions,
+        request_time: datetime,
+    ) -> None:
+        """Store a POST response for later GETs when it says it is the representation of the
+        target URI (``Content-Location`` equal to it, RFC 9111 §4, RFC 9110 §9.3.3)."""
+        location = response.headers.get("Content-Location")
+        url = request.url or ""
+        if location is None or urljoin(url, location.strip()) != url:
+            return
+        get_request = request.copy()
+        get_request.method, get_request.body = "GET", None
+        for name in ("Content-Length", "Content-Type"):
+            get_request.headers.pop(name, None)
+        response_time = utcnow()
+        decision = decide_store(
+            "GET",
+            url,
+            get_request.headers,
+            response.status_code,
+            response.headers,
+            self._settings,
+            options,
+            response_time,
+            request_time,
+        )
+        if not decision.store or self._settings.read_only:
+            return
+        cached = CachedResponse.from_response(
+            response, decision.expires, self._settings.ignored_parameters, response_time
+        )
+        cached.request = CachedRequest.from_request(get_request, self._settings.ignored_parameters)
+        for name in unstorable_headers(response.headers):
+            cached.headers.pop(name, None)
+        cached.initial_age = decision.initial_age
+        key = self.cache.create_key(get_request)
+        self._cache_write(lambda: self.cache.responses.set(key, cached, cached.expires))
 
     def _invalidate(self, method: str, request: PreparedRequest, response: Response) -> None:
         """Drop stored responses an unsafe request made obsolete (RFC 9111 §4.4)."""
