@@ -66,6 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _route(self) -> None:
+        # Read the body whatever the route, so it cannot be mistaken for the next request
+        # on a kept-alive connection.
+        body = self._body()
         parts = urlsplit(self.path)
         path = parts.path
         self.server.hits[path] += 1
@@ -108,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "method": self.command,
                     "path": self.path,
                     "headers": dict(self.headers.items()),
-                    "body": self._body().decode("utf-8", "replace"),
+                    "body": body.decode("utf-8", "replace"),
                 }
             )
         else:

@@ -35,7 +35,7 @@ from .settings import (
     CacheSettings,
     RequestOptions,
 )
-from .standard_session import StandardsMixin
+from .standard_session import StandardsMixin, with_age
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -469,8 +469,6 @@ class CacheMixin(StandardsMixin):
             return None  # an auth callable may change the URL, hence the key
         if headers and any(str(name).lower() in _SLOW_PATH_HEADERS for name in headers):
             return None
-        if settings.cache_control and not settings.expire_after_given:
-            return None  # standards mode: Vary, ranges and Age need the full path
         session_headers = self.headers
         if "Cache-Control" in session_headers or "Pragma" in session_headers:
             return None
@@ -497,9 +495,15 @@ class CacheMixin(StandardsMixin):
         cached = self._cache_read(key, allow_redirects)
         if cached is None:
             return None
-        plan = decide(method, prepared_url, {}, cached, settings, options, utcnow())
+        standards = settings.cache_control and standards_mode(prepared_url, settings, options)
+        if standards and ("Vary" in cached.headers or cached.status_code == 206):
+            return None  # the variant or range to serve depends on the request's headers
+        now = utcnow()
+        plan = decide(method, prepared_url, {}, cached, settings, options, now)
         if plan.action is not PlanAction.SERVE:
             return None
+        if standards:
+            cached = with_age(cached, now)
         request_hooks = (
             self.hooks if hooks is None else merge_hooks(Request(hooks=hooks).hooks, self.hooks)  # type: ignore[no-untyped-call]
         )
@@ -786,9 +790,11 @@ class CachedSession(CacheMixin, Session):  # type: ignore[misc]
     :param serializer: ``"default"`` (safe and fast), ``"json"``, ``"pickle"``, ``"yaml"``,
         a spec such as ``"json+zstd"``, or a serializer object.
     :param expire_after: How long responses stay fresh: seconds, a timedelta, a datetime,
-        ``NEVER_EXPIRE`` (-1, default), ``EXPIRE_IMMEDIATELY`` (0) or ``DO_NOT_CACHE``.
+        ``NEVER_EXPIRE`` (-1, default), ``EXPIRE_IMMEDIATELY`` (0) or ``DO_NOT_CACHE``. Given
+        at all (even -1), it overrides standards mode.
     :param urls_expire_after: ``{glob-or-regex: expire_after}``; the first match wins.
     :param cache_control: Let response ``Cache-Control``/``Expires`` headers set expiration.
+        Without ``expire_after`` this is standards mode: an RFC 9111 private cache.
     :param allowable_codes: Status codes that may be stored.
     :param allowable_methods: Methods whose responses may be stored.
     :param always_revalidate: Revalidate stored responses that have a validator on every use.

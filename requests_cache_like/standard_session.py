@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .backends import BaseCache
     from .settings import CacheSettings, RequestOptions
 
-__all__ = ["StandardsMixin"]
+__all__ = ["StandardsMixin", "variant_key", "with_age"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def variant_key(key: str, group: str, names: tuple[str, ...], headers: Mapping[s
     return f"{key}-v{digest.hexdigest()}"
 
 
-def _with_age(cached: CachedResponse, now: datetime) -> CachedResponse:
+def with_age(cached: CachedResponse, now: datetime) -> CachedResponse:
     """A copy of ``cached`` carrying its current ``Age`` (RFC 9111 §5.1)."""
     response = cached.copy()
     response.headers["Age"] = str(int(current_age(cached, now).total_seconds()))
@@ -110,7 +110,7 @@ class StandardsMixin:
         if action is PlanAction.SERVE:
             return self._serve(self._answer(selected, request, now), request.hooks, kwargs)  # type: ignore[arg-type]
         if action is PlanAction.NOT_MODIFIED:
-            not_modified = _with_age(selected, now)  # type: ignore[arg-type]
+            not_modified = with_age(selected, now)  # type: ignore[arg-type]
             not_modified.status_code, not_modified.reason = 304, "Not Modified"
             not_modified.headers = not_modified_headers(not_modified.headers)  # type: ignore[assignment]
             not_modified._content = b""
@@ -193,7 +193,7 @@ class StandardsMixin:
     ) -> CachedResponse:
         """The response to send for ``request`` from ``stored``: with its ``Age``, cut to the
         requested range, without a body for HEAD."""
-        response = _with_age(stored, now)
+        response = with_age(stored, now)
         range_header = request.headers.get("Range")
         if range_header and not self._same_range(stored, range_header):
             part = self._slice(stored, range_header)

@@ -32,6 +32,7 @@ def test_every_example_is_tested() -> None:
         "expiration",
         "inspection",
         "migrate_sqlite_to_redis",
+        "standards_mode",
     }
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
@@ -50,6 +51,17 @@ def test_basic_sessions(capsys: pytest.CaptureFixture[str]) -> None:
         "only_if_cached on an unseen URL: status 504",
         "cache_disabled: from_cache=False",
         "origin saw 3 request(s) for /json",
+    ]
+
+
+def test_standards_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_example("standards_mode", capsys) == [
+        "max-age=60, second GET: from_cache=True Age=0",
+        "ETag only, second GET: from_cache=True revalidated=True",
+        "no headers, second GET: from_cache=False",
+        "after POST, GET: from_cache=False",
+        "origin saw 3 request(s) for /cache/60",
+        "expire_after=300, second GET: from_cache=True",
     ]
 
 

@@ -300,3 +300,40 @@ def test_fast_path_runs_response_hooks_once(
     session.get(url, hooks={"response": lambda response, **kwargs: seen.append("request")})
     assert len(calls) == 1  # both hits were answered by the fast path
     assert seen == ["session", "session", "request"]
+
+
+def test_standards_mode_fast_hit_equals_slow_hit(
+    make_session: SessionFactory,
+    requests_mock: Mocker,
+    sends: Spy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "http://fast.test/standards"
+    requests_mock.get(url, text="body", headers={"Cache-Control": "max-age=600", "Age": "5"})
+    session = make_session(cache_control=True)  # standards mode
+    calls = sends(session)
+    session.get(url)
+    fast = session.get(url)
+    assert len(calls) == 1  # answered by the fast path, with its Age
+
+    monkeypatch.setattr(session_module, "_supports_fast_path", lambda cls: False)
+    slow = session.get(url)
+    assert len(calls) == 2
+    assert fast.headers == slow.headers
+    assert fast.headers["Age"] == "5"
+    assert (fast.text, fast.expires, fast.from_cache) == (slow.text, slow.expires, True)
+    # The stored entry is not the object handed out: its headers keep the origin's Age.
+    assert session.cache.get_response(fast.cache_key).headers["Age"] == "5"
+
+
+def test_standards_mode_vary_and_ranges_take_the_slow_path(
+    make_session: SessionFactory, requests_mock: Mocker, sends: Spy
+) -> None:
+    url = "http://fast.test/vary"
+    requests_mock.get(url, text="body", headers={"Cache-Control": "max-age=600", "Vary": "X-A"})
+    session = make_session(cache_control=True)
+    calls = sends(session)
+    session.get(url, headers={"X-A": "1"})
+    assert session.get(url).from_cache is False  # another variant: not the stored one
+    assert session.get(url, headers={"X-A": "1"}).from_cache is True
+    assert len(calls) == 3  # none of them answered before send()
