@@ -23,6 +23,7 @@ from .models import CachedRequest, CachedResponse
 from .models.response import set_response_attributes, utcnow
 from .policy import Plan, PlanAction, decide, decide_store
 from .policy.messages import (
+    SAFE_METHODS,
     byte_range,
     content_range,
     invalidation_targets,
@@ -56,6 +57,13 @@ def variant_key(key: str, group: str, names: tuple[str, ...], headers: Mapping[s
     for name, value in zip(names, vary_values(names, headers), strict=True):
         digest.update(f"\x00{name}\x01{value}".encode())
     return f"{key}-v{digest.hexdigest()}"
+
+
+def _same_entity(stored: str | None, received: str | None) -> bool:
+    """False only when both entity-tags are present and differ (weak comparison)."""
+    if stored is None or received is None:
+        return True
+    return stored.strip().removeprefix("W/") == received.strip().removeprefix("W/")
 
 
 def with_age(cached: CachedResponse, now: datetime) -> CachedResponse:
@@ -244,11 +252,21 @@ class StandardsMixin:
             response.close()
             return self._answer(selected, request, response_time)
         method = (request.method or "GET").upper()
+        if method not in SAFE_METHODS:
+            # An unsafe method the user made cacheable still invalidates (RFC 9111 §4.4).
+            self._invalidate(method, request, response)
         if (
             response.status_code == 304
             and selected is not None
             and plan.action is PlanAction.REVALIDATE
         ):
+            if not _same_entity(selected.headers.get("ETag"), response.headers.get("ETag")):
+                # The 304 is about another representation: it cannot freshen ours
+                # (RFC 9111 §4.3.4), so ask again without validators.
+                response.close()
+                return self._fetch_standard(
+                    request, key, primary, None, Plan(PlanAction.FETCH), options, kwargs
+                )
             return self._freshen(request, selected, response, options, request_time, response_time)
         if method == "HEAD" and response.status_code == 200:
             self._update_from_head(request, response, options, request_time, response_time)
