@@ -45,6 +45,8 @@ HEURISTIC_FRACTION = 0.1
 #: for months.
 HEURISTIC_LIMIT = timedelta(days=1)
 
+#: RFC 9110 §5.6.7: a two-digit year more than 50 years ahead is in the past century.
+_FIFTY_YEARS = timedelta(days=50 * 365.25)
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -72,6 +74,7 @@ def parse_http_date_strict(value: str | None, now: datetime | None = None) -> da
     if not value:
         return None
     value = value.strip()
+    rfc850 = False
     match = _IMF_FIXDATE.fullmatch(value)
     if match:
         day, month, year, hour, minute, second = match.groups()
@@ -80,10 +83,8 @@ def parse_http_date_strict(value: str | None, now: datetime | None = None) -> da
         if match:
             day, month, short_year, hour, minute, second = match.groups()
             century = (now.year if now else 2000) // 100 * 100
-            full = century + int(short_year)
-            if now is not None and full > now.year + 50:
-                full -= 100
-            year = str(full)
+            year = str(century + int(short_year))
+            rfc850 = True
         else:
             match = _ASCTIME.fullmatch(value)
             if not match:
@@ -93,17 +94,20 @@ def parse_http_date_strict(value: str | None, now: datetime | None = None) -> da
     if month_number is None:
         return None
     try:
-        return datetime(
+        parsed = datetime(
             int(year),
             month_number,
             int(day),
             int(hour),
             int(minute),
-            int(second),
+            min(int(second), 59),  # a leap second (60) is valid HTTP but not a datetime
             tzinfo=timezone.utc,
         )
     except ValueError:
         return None
+    if rfc850 and now is not None and parsed - now > _FIFTY_YEARS:
+        parsed = parsed.replace(year=parsed.year - 100)
+    return parsed
 
 
 def age_value(headers: Mapping[str, str]) -> int:

@@ -57,8 +57,8 @@ def unstorable_headers(headers: Mapping[str, str]) -> set[str]:
     """Return the (lower-case) names of fields not to store with a response.
 
     Hop-by-hop fields and those named in ``Connection`` (RFC 9111 §3.1), and those named by
-    ``no-cache="..."`` or ``private="..."`` (§5.2.2.4, §5.2.2.7): dropping them lets the rest
-    of the response be reused without revalidation.
+    ``no-cache="..."`` (§5.2.2.4): dropping them lets the rest of the response be reused
+    without revalidation. ``private="..."`` fields are kept: this is a private cache.
     """
     names = {name.lower() for name in headers if name.lower() in HOP_BY_HOP}
     for listed in headers.get("Connection", "").split(","):
@@ -194,8 +194,12 @@ def content_range(headers: Mapping[str, str]) -> tuple[int, int, int | None] | N
     match = _CONTENT_RANGE.fullmatch(headers.get("Content-Range", ""))
     if not match:
         return None
-    first, last, total = match.groups()
-    return int(first), int(last), None if total == "*" else int(total)
+    first, last, total = (int(part) if part != "*" else None for part in match.groups())
+    assert first is not None and last is not None  # the pattern allows "*" only for total
+    # RFC 9110 §14.4: a range that ends before it starts, or past the end, is invalid.
+    if last < first or (total is not None and last >= total):
+        return None
+    return first, last, total
 
 
 def invalidation_targets(

@@ -92,8 +92,10 @@ def decide_standard(
     age = current_age(stored, now)
     expires = stored.expires
     fresh = expires is None or now < expires
-    # §5.2.1.1 max-age and §5.2.1.3 min-fresh narrow what the client accepts as fresh.
-    if request_cc.max_age is not None and age > timedelta(seconds=request_cc.max_age):
+    # §5.2.1.1: the client accepts nothing older than its max-age, fresh or stale.
+    too_old = request_cc.max_age is not None and age > timedelta(seconds=request_cc.max_age)
+    # §5.2.1.3 min-fresh narrows what the client accepts as fresh.
+    if too_old:
         fresh = False
     if (
         request_cc.min_fresh is not None
@@ -110,6 +112,7 @@ def decide_standard(
     # §5.2.1.2: max-stale accepts this much staleness (unless the response forbids it).
     usable = (fresh and not must_validate) or (
         not must_validate
+        and not too_old
         and stale_allowed
         and request_cc.max_stale is not None
         and staleness <= timedelta(seconds=request_cc.max_stale)
