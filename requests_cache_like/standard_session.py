@@ -268,6 +268,16 @@ class StandardsMixin:
                     request, key, primary, None, Plan(PlanAction.FETCH), options, kwargs
                 )
             return self._freshen(request, selected, response, options, request_time, response_time)
+        if response.status_code == 304 and selected is not None:
+            # The application's own conditional request: its 304 goes back to it, and
+            # freshens the stored response when it is about the same one (§4.3.4).
+            stored_etag = selected.headers.get("ETag")
+            received = response.headers.get("ETag") or request.headers.get("If-None-Match")
+            if stored_etag and received and _same_entity(stored_etag, received):
+                self._updated(
+                    selected, response.headers, request, options, request_time, response_time
+                )
+            return set_response_attributes(response, key)
         if method == "HEAD" and response.status_code == 200:
             self._update_from_head(request, response, options, request_time, response_time)
         return self._store_standard(
@@ -303,6 +313,10 @@ class StandardsMixin:
         """Return ``stored`` with ``headers`` merged in and its freshness recomputed, saved
         back under its key when it may still be stored."""
         updated = stored.copy()
+        # Date and Age describe the new response (RFC 9111 §5.1, §4.2.3): without its own,
+        # the old values would make the freshened response look as old as the stored one.
+        for name in ("Date", "Age"):
+            updated.headers.pop(name, None)
         merge_headers(updated.headers, headers)
         decision = decide_store(
             (stored.request.method or "GET").upper(),
