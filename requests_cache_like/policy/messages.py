@@ -194,8 +194,9 @@ def content_range(headers: Mapping[str, str]) -> tuple[int, int, int | None] | N
     match = _CONTENT_RANGE.fullmatch(headers.get("Content-Range", ""))
     if not match:
         return None
-    first, last, total = (int(part) if part != "*" else None for part in match.groups())
-    assert first is not None and last is not None  # the pattern allows "*" only for total
+    first_text, last_text, total_text = match.groups()
+    first, last = int(first_text), int(last_text)
+    total = None if total_text == "*" else int(total_text)
     # RFC 9110 §14.4: a range that ends before it starts, or past the end, is invalid.
     if last < first or (total is not None and last >= total):
         return None
