@@ -8,7 +8,12 @@ Everything runs in one process against one local origin
 - a *miss+store*: a new URL on every call (``/bytes/1024?i=N``), fetched and stored.
 
 Hits and misses are measured for both libraries on the memory, SQLite, Redis and filesystem
-backends, each session built with ``expire_after=300`` so that both store the response. Redis
+backends, each session built with ``expire_after=300`` so that both store the response.
+Hits are also measured in *standards mode* on memory and SQLite: ``cache_control=True`` and no
+``expire_after``, so that freshness comes from the response's ``Cache-Control: max-age=60``
+(our session then acts as an RFC 9111 private cache; requests-cache is given the same
+arguments). As ``max-age=60`` is shorter than a run, those cases store their URL afresh,
+untimed, before each round. Redis
 is the server named by ``REDIS_URL``, or a ``redis-server`` this script starts on a free
 loopback port (no persistence) and stops at the end; without either, the Redis cases are left
 out. A call is
@@ -19,8 +24,8 @@ figure reported is the median time per call over all rounds.
 
 Usage (from the repository root)::
 
-    python benchmarks/bench.py                  # a minute or so; prints the tables
-    python benchmarks/bench.py --quick          # about fifteen seconds
+    python benchmarks/bench.py                  # a minute and a half; prints the tables
+    python benchmarks/bench.py --quick          # about twenty seconds
     python benchmarks/bench.py --write-docs     # also rewrites the results in docs/performance.md
     python benchmarks/bench.py --json out.json  # also saves the raw numbers
 
@@ -84,6 +89,10 @@ BACKEND_LABELS = {
 }
 #: The backends the hit target is set for.
 TARGET_BACKENDS = ("memory", "sqlite")
+#: Standards mode: ``cache_control=True`` and no ``expire_after``; freshness from the headers.
+CACHE_CONTROL = "cache_control"
+#: The backends whose hits are also measured in standards mode.
+CACHE_CONTROL_BACKENDS = ("memory", "sqlite")
 #: Seconds to wait for a redis-server started here to answer PING.
 REDIS_START_TIMEOUT = 15.0
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -97,25 +106,35 @@ class BenchmarkError(RuntimeError):
 
 @dataclass(frozen=True)
 class Case:
-    """One thing to time: a library, what kind of call, and on which backend."""
+    """One thing to time: a library, what kind of call, on which backend, in which mode.
+
+    ``mode`` is None for sessions built with ``expire_after=300``, or ``CACHE_CONTROL`` for
+    standards mode (``cache_control=True``, no ``expire_after``).
+    """
 
     library: str
     kind: str  # "request", "hit" or "miss"
     backend: str | None = None
+    mode: str | None = None
 
     @property
     def name(self) -> str:
-        """A label for tables, e.g. ``requests-cache hit (SQLite)``."""
+        """A label for tables, e.g. ``requests-cache hit (SQLite)`` or
+        ``requests-cache hit (SQLite, cache_control)``."""
         if self.backend is None:
             return f"{self.library} {KIND_LABELS[self.kind]}"
-        return f"{self.library} {KIND_LABELS[self.kind]} ({BACKEND_LABELS[self.backend]})"
+        where = BACKEND_LABELS[self.backend] + (f", {self.mode}" if self.mode else "")
+        return f"{self.library} {KIND_LABELS[self.kind]} ({where})"
 
     @property
     def slug(self) -> str:
-        """A short identifier for file names and JSON keys, e.g. ``requests-cache-hit-sqlite``."""
+        """A short identifier for file names and JSON keys, e.g. ``requests-cache-hit-sqlite``
+        or ``requests-cache-hit-sqlite-cache-control``."""
         parts = [self.library.replace("_", "-"), self.kind]
         if self.backend:
             parts.append(self.backend)
+        if self.mode:
+            parts.append(self.mode.replace("_", "-"))
         return "-".join(parts)
 
 
@@ -187,6 +206,11 @@ def build_cases(
         if library in libraries:
             cases.extend(
                 Case(library, kind, backend) for kind in ("hit", "miss") for backend in chosen
+            )
+            cases.extend(
+                Case(library, "hit", backend, CACHE_CONTROL)
+                for backend in chosen
+                if backend in CACHE_CONTROL_BACKENDS
             )
     return cases
 
@@ -285,7 +309,12 @@ def _open_session(case: Case, workdir: Path, redis_url: str | None = None) -> re
         session_class: Callable[..., requests.Session] = CachedSession
     else:
         session_class = importlib.import_module("requests_cache").CachedSession
-    options: dict[str, Any] = {"backend": case.backend, "expire_after": EXPIRE_AFTER}
+    options: dict[str, Any] = {"backend": case.backend}
+    if case.mode == CACHE_CONTROL:
+        # No expire_after at all: giving one, even -1, would leave standards mode for ours.
+        options["cache_control"] = True
+    else:
+        options["expire_after"] = EXPIRE_AFTER
     if case.backend == "sqlite":
         cache_name = str(workdir / f"{case.slug}.sqlite")
     elif case.backend == "filesystem":
@@ -314,6 +343,9 @@ class _Runner:
         self.url = base_url + ROUTE
         self.session = _open_session(case, workdir, redis_url)
         self.expect_from_cache = {"hit": True, "miss": False}.get(case.kind)
+        # Our standards-mode hits carry an Age header; its absence would mean that the
+        # session is not in standards mode and the case measures something else.
+        self.expect_age = case.library == OURS and case.mode == CACHE_CONTROL
         self._counter = 0
 
     def _next_url(self) -> str:
@@ -322,19 +354,33 @@ class _Runner:
         self._counter += 1
         return f"{self.url}?i={self._counter}"
 
+    def _store(self) -> None:
+        first = self.session.get(self.url)
+        if getattr(first, "from_cache", True) or len(first.content) != BODY_SIZE:
+            raise BenchmarkError(f"{self.case.name}: the warm-up call was not a fresh fetch")
+
     def warm_up(self, calls: int) -> None:
         """Store the hit URL (one miss), then run ``calls`` untimed calls."""
         if self.case.kind == "hit":
-            first = self.session.get(self.url)
-            if getattr(first, "from_cache", True) or len(first.content) != BODY_SIZE:
-                raise BenchmarkError(f"{self.case.name}: the warm-up call was not a fresh fetch")
+            self._store()
         self.run(calls)
+
+    def before_round(self) -> None:
+        """In standards mode, delete the stored hit URL and fetch it again (untimed).
+
+        Freshness then comes from ``max-age=60``, less than a whole run: without this, the
+        entry would go stale part-way and the hits would turn into round trips.
+        """
+        if self.case.kind == "hit" and self.case.mode == CACHE_CONTROL:
+            self.session.cache.delete(urls=[self.url])  # type: ignore[attr-defined]
+            self._store()
 
     def run(self, calls: int) -> list[int]:
         """Time ``calls`` calls; return each one's duration in nanoseconds."""
         get = self.session.get
         clock = time.perf_counter_ns
         expected = self.expect_from_cache
+        expect_age = self.expect_age
         samples: list[int] = []
         for _ in range(calls):
             url = self._next_url()
@@ -349,6 +395,8 @@ class _Runner:
                     f"{self.case.name}: {url} answered with from_cache="
                     f"{getattr(response, 'from_cache', None)}, expected {expected}"
                 )
+            if expect_age and "Age" not in response.headers:
+                raise BenchmarkError(f"{self.case.name}: {url} answered without an Age header")
             samples.append(elapsed)
         return samples
 
@@ -387,6 +435,7 @@ def measure(
                 progress(f"round {number + 1}/{settings.rounds}")
             shift = number % len(runners)
             for runner in runners[shift:] + runners[:shift]:
+                runner.before_round()
                 gc.collect()
                 got = runner.run(settings.calls_for(runner.case))
                 samples[runner.case].extend(got)
@@ -420,6 +469,13 @@ def compute_ratios(results: Sequence[CaseResult]) -> list[Ratio]:
             (f"{RC} miss+store / {OURS} miss+store ({label})", rc_miss, ours_miss),
             (f"{OURS} miss+store / plain request ({label})", ours_miss, plain),
         ]
+        ours_cc = Case(OURS, "hit", backend, CACHE_CONTROL)
+        if ours_cc in medians:
+            rc_cc = Case(RC, "hit", backend, CACHE_CONTROL)
+            pairs += [
+                (f"{RC} hit / {OURS} hit ({label}, {CACHE_CONTROL})", rc_cc, ours_cc),
+                (f"plain request / {OURS} hit ({label}, {CACHE_CONTROL})", plain, ours_cc),
+            ]
     ratios = []
     for label, numerator, denominator in pairs:
         value = None
@@ -618,6 +674,7 @@ def to_json(
                 "library": result.case.library,
                 "kind": result.case.kind,
                 "backend": result.case.backend,
+                "mode": result.case.mode,
                 "calls_per_round": result.calls_per_round,
                 "median_us": result.median_us,
                 "mean_us": result.mean_us,
@@ -638,7 +695,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a short run (about 15 s) instead of about 80 s"
+        "--quick", action="store_true", help="a short run (about 20 s) instead of about 90 s"
     )
     parser.add_argument("--rounds", type=int, help="rounds of timed calls per case")
     parser.add_argument("--iterations", type=int, help="timed calls per round for hit cases")

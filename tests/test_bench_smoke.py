@@ -13,10 +13,12 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+import time_machine
 
 from requests_cache_like import DO_NOT_CACHE
 
@@ -60,10 +62,15 @@ def test_measure_gives_one_result_per_case(
     bench: ModuleType, libraries: list[str], backends: list[str], tmp_path: Path
 ) -> None:
     cases = bench.build_cases(libraries, backends)
-    ours = {(c.kind, c.backend) for c in cases if c.library == bench.OURS}
-    assert ours == {(kind, backend) for kind in ("hit", "miss") for backend in backends}
+    cc = bench.CACHE_CONTROL
+    ours = {(c.kind, c.backend, c.mode) for c in cases if c.library == bench.OURS}
+    assert ours == {(kind, backend, None) for kind in ("hit", "miss") for backend in backends} | {
+        ("hit", "memory", cc),
+        ("hit", "sqlite", cc),
+    }
     assert bench.Case(bench.PLAIN, "request") in cases
     assert (bench.Case(bench.RC, "hit", "sqlite") in cases) == (bench.RC in libraries)
+    assert (bench.Case(bench.RC, "hit", "memory", cc) in cases) == (bench.RC in libraries)
     assert (bench.Case(bench.OURS, "hit", "redis") in cases) == ("redis" in backends)
 
     settings = bench.Settings(rounds=2, iterations=3, miss_iterations=3, warmup=1)
@@ -81,9 +88,10 @@ def test_measure_gives_one_result_per_case(
             assert list(client.scan_iter(match="rcl-bench-*")) == []
             client.close()
     # Plain requests and misses reach the origin on every call (warm-up included); a hit case
-    # only once, for the miss that stores its URL.
+    # only once, for the miss that stores its URL; a standards-mode hit case (memory, SQLite)
+    # once more per round, as it stores its URL afresh before each.
     cached_libraries = len(libraries) - 1
-    per_library = len(backends) * 1 + len(backends) * (1 + 6)
+    per_library = len(backends) * 1 + len(backends) * (1 + 6) + 2 * (1 + 2)
     assert origin_calls == (1 + 6) + cached_libraries * per_library
 
     assert progress == ["round 1/2", "round 2/2"]
@@ -99,6 +107,7 @@ def test_measure_gives_one_result_per_case(
     assert {path.name for path in tmp_path.glob("requests-cache-like-*.sqlite")} == {
         "requests-cache-like-hit-sqlite.sqlite",
         "requests-cache-like-miss-sqlite.sqlite",
+        "requests-cache-like-hit-sqlite-cache-control.sqlite",
     }
     hit_files = list((tmp_path / "requests-cache-like-hit-filesystem").rglob("responses/*/*/*"))
     miss_files = list((tmp_path / "requests-cache-like-miss-filesystem").rglob("responses/*/*/*"))
@@ -110,10 +119,14 @@ def test_measure_gives_one_result_per_case(
     assert f"plain request / {bench.OURS} hit (memory)" in measured
     assert f"{bench.OURS} miss+store / plain request (SQLite)" in measured
     assert f"plain request / {bench.OURS} hit (filesystem)" in measured
+    assert f"plain request / {bench.OURS} hit (SQLite, cache_control)" in measured
     assert (f"plain request / {bench.OURS} hit (Redis)" in measured) == ("redis" in backends)
     assert all(value > 0 for value in measured.values())
     has_rc = bench.RC in libraries
     assert (f"{bench.RC} hit / {bench.OURS} hit (SQLite)" in measured) == has_rc
+    for label in ("memory", "SQLite"):
+        rc_ratio = f"{bench.RC} hit / {bench.OURS} hit ({label}, cache_control)"
+        assert (rc_ratio in measured) == has_rc
     assert (bench.target_met(results) is None) == (not has_rc)
 
     env = bench.environment(["--quick"], settings)
@@ -126,6 +139,8 @@ def test_measure_gives_one_result_per_case(
     assert "python benchmarks/bench.py --quick" in markdown
     data = json.loads(json.dumps(bench.to_json(results, ratios, env)))
     assert [entry["case"] for entry in data["results"]] == [c.slug for c in cases]
+    assert len({c.slug for c in cases}) == len(cases)
+    assert {entry["mode"] for entry in data["results"]} == {None, cc}
 
 
 def test_hit_case_rejects_an_answer_that_is_not_from_the_cache(
@@ -139,6 +154,53 @@ def test_hit_case_rejects_an_answer_that_is_not_from_the_cache(
             runner.session.settings.expire_after = DO_NOT_CACHE
             with pytest.raises(bench.BenchmarkError, match="from_cache=False"):
                 runner.warm_up(1)
+        finally:
+            runner.close()
+
+
+def test_case_names_and_slugs_say_the_mode(bench: ModuleType) -> None:
+    case = bench.Case(bench.OURS, "hit", "memory", bench.CACHE_CONTROL)
+    assert case.name == "requests_cache_like hit (memory, cache_control)"
+    assert case.slug == "requests-cache-like-hit-memory-cache-control"
+    # The cases measured before standards mode keep their names (and so their history).
+    assert bench.Case(bench.RC, "hit", "sqlite").name == "requests-cache hit (SQLite)"
+    assert bench.Case(bench.RC, "hit", "sqlite").slug == "requests-cache-hit-sqlite"
+
+
+def test_standards_mode_hit_without_age_is_rejected(bench: ModuleType, tmp_path: Path) -> None:
+    # Giving expire_after leaves standards mode: the hits lose their Age header, and the case
+    # must stop rather than time the other mode under this one's name.
+    case = bench.Case(bench.OURS, "hit", "memory", bench.CACHE_CONTROL)
+    with bench.local_origin() as origin:
+        runner = bench._Runner(case, origin.base_url, tmp_path)
+        try:
+            runner.warm_up(1)
+            runner.session.settings.expire_after = bench.EXPIRE_AFTER
+            with pytest.raises(bench.BenchmarkError, match="without an Age header"):
+                runner.run(1)
+        finally:
+            runner.close()
+
+
+def test_standards_mode_hit_stays_fresh_from_round_to_round(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    # max-age=60 is shorter than a full run: past it, hits become round trips (and the run
+    # stops); storing the URL afresh before each round keeps every timed call a hit.
+    case = bench.Case(bench.OURS, "hit", "sqlite", bench.CACHE_CONTROL)
+    start = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+    with time_machine.travel(start, tick=False) as traveller, bench.local_origin() as origin:
+        runner = bench._Runner(case, origin.base_url, tmp_path)
+        try:
+            runner.warm_up(1)
+            traveller.shift(61)
+            with pytest.raises(bench.BenchmarkError, match="from_cache=False"):
+                runner.run(1)
+            calls = origin.hits[bench.ROUTE]
+            runner.before_round()
+            assert origin.hits[bench.ROUTE] == calls + 1
+            assert len(runner.run(3)) == 3
+            assert origin.hits[bench.ROUTE] == calls + 1
         finally:
             runner.close()
 
@@ -173,6 +235,7 @@ def test_main_saves_raw_numbers(bench: ModuleType, tmp_path: Path) -> None:
         "requests-request",
         "requests-cache-like-hit-memory",
         "requests-cache-like-hit-filesystem",
+        "requests-cache-like-hit-sqlite-cache-control",
     } <= cases
     assert ("requests-cache-like-hit-redis" in cases) == (bench.redis_unavailable() is None)
     for entry in data["results"]:
