@@ -26,6 +26,7 @@ from .models.response import set_response_attributes, utcnow
 from .policy import Plan, PlanAction, decide, decide_store
 from .policy.decide import standards_mode
 from .policy.expiration import NEVER_EXPIRE, ExpirationTime
+from .policy.plan import conditional_headers
 from .settings import (
     DEFAULT_CACHE_NAME,
     DEFAULT_IGNORED_PARAMS,
@@ -401,7 +402,17 @@ class CacheMixin(StandardsMixin):
             response = super().send(request, **kwargs)  # type: ignore[misc]
             return set_response_attributes(response, key)
         if action is PlanAction.SERVE_STALE_AND_REFRESH:
-            self._refresh_in_background(request, key, cached, options, kwargs)  # type: ignore[arg-type]
+            # The caller holds the stale response: a 304 must freshen a copy, not edit theirs.
+            stale = cached.copy()  # type: ignore[union-attr]
+            self._refresh_in_background(
+                request,
+                key,
+                stale,
+                kwargs,
+                lambda refresh, plan, send_kwargs: self._fetch(
+                    refresh, key, stale, plan, options, utcnow(), send_kwargs
+                ),
+            )
             return self._serve(cached, request.hooks, kwargs)  # type: ignore[arg-type]
         return self._fetch(request, key, cached, plan, options, now, kwargs)
 
@@ -709,30 +720,18 @@ class CacheMixin(StandardsMixin):
         self,
         request: PreparedRequest,
         key: str,
-        cached: CachedResponse,
-        options: RequestOptions,
+        stored: CachedResponse,
         kwargs: dict[str, Any],
+        fetch: Callable[[PreparedRequest, Plan, dict[str, Any]], object],
     ) -> None:
+        """Queue ``fetch(request, plan, send_kwargs)`` on the refresh pool, revalidating
+        ``stored`` when it has validators (RFC 5861 §3)."""
         refresh_request = request.copy()
         refresh_request.hooks = {"response": []}  # user hooks ran for the stale answer
         send_kwargs = dict(kwargs)
-        # The caller holds the stale response: a 304 must freshen a copy, not edit theirs.
-        cached = cached.copy()
-
-        def refresh() -> None:
-            now = utcnow()
-            validators = {}
-            if "ETag" in cached.headers:
-                validators["If-None-Match"] = cached.headers["ETag"]
-            if "Last-Modified" in cached.headers:
-                validators["If-Modified-Since"] = cached.headers["Last-Modified"]
-            plan = Plan(PlanAction.REVALIDATE if validators else PlanAction.FETCH, validators)
-            self._fetch(refresh_request, key, cached, plan, options, now, send_kwargs)
-
-        _refresh_pool.submit(key, refresh)
-
-    def _submit_refresh(self, key: str, job: Callable[[], None]) -> None:
-        _refresh_pool.submit(key, job)
+        validators = conditional_headers(stored)
+        plan = Plan(PlanAction.REVALIDATE if validators else PlanAction.FETCH, validators)
+        _refresh_pool.submit(key, lambda: fetch(refresh_request, plan, send_kwargs))
 
     # -- scoping ----------------------------------------------------------------------------
     @contextmanager

@@ -87,7 +87,14 @@ class StandardsMixin:
         ) -> CachedResponse: ...
         def _gateway_timeout(self, request: PreparedRequest, key: str) -> CachedResponse: ...
         def _alias_history(self, response: Response, final_key: str) -> None: ...
-        def _submit_refresh(self, key: str, job: Any) -> None: ...
+        def _refresh_in_background(
+            self,
+            request: PreparedRequest,
+            key: str,
+            stored: CachedResponse,
+            kwargs: dict[str, Any],
+            fetch: Any,
+        ) -> None: ...
 
     # -- entry point ------------------------------------------------------------------------
     def _send_standard(
@@ -126,7 +133,15 @@ class StandardsMixin:
         if action is PlanAction.GATEWAY_TIMEOUT:
             return self._gateway_timeout(request, key)
         if action is PlanAction.SERVE_STALE_AND_REFRESH:
-            self._refresh_standard(request, key, primary, selected, options, kwargs)  # type: ignore[arg-type]
+            self._refresh_in_background(
+                request,
+                key,
+                selected,  # type: ignore[arg-type]
+                kwargs,
+                lambda refresh, plan, send_kwargs: self._fetch_standard(
+                    refresh, key, primary, selected, plan, options, send_kwargs
+                ),
+            )
             return self._serve(self._answer(selected, request, now), request.hooks, kwargs)  # type: ignore[arg-type]
         return self._fetch_standard(request, key, primary, selected, plan, options, kwargs)
 
@@ -482,29 +497,3 @@ class StandardsMixin:
         if targets and not self._settings.read_only:
             doomed = [Request(verb, url).prepare() for url in targets for verb in ("GET", "HEAD")]
             self._cache_write(lambda: self.cache.delete(requests=doomed))
-
-    def _refresh_standard(
-        self,
-        request: PreparedRequest,
-        key: str,
-        primary: CachedResponse | None,
-        selected: CachedResponse,
-        options: RequestOptions,
-        kwargs: dict[str, Any],
-    ) -> None:
-        refresh_request = request.copy()
-        refresh_request.hooks = {"response": []}  # user hooks ran for the stale answer
-        send_kwargs = dict(kwargs)
-
-        def refresh() -> None:
-            validators = {}
-            if "ETag" in selected.headers:
-                validators["If-None-Match"] = selected.headers["ETag"]
-            if "Last-Modified" in selected.headers:
-                validators["If-Modified-Since"] = selected.headers["Last-Modified"]
-            plan = Plan(PlanAction.REVALIDATE if validators else PlanAction.FETCH, validators)
-            self._fetch_standard(
-                refresh_request, key, primary, selected, plan, options, send_kwargs
-            )
-
-        self._submit_refresh(key, refresh)

@@ -18,6 +18,7 @@ from .expiration import (
     get_expiration_datetime,
     get_url_expiration,
     parse_http_date,
+    window_allows,
 )
 from .plan import (
     PLAN_BYPASS,
@@ -82,21 +83,12 @@ def _has_cache_headers(headers: Mapping[str, str]) -> bool:
     return "Cache-Control" in headers or "Pragma" in headers
 
 
-def _window_allows(window: bool | int | float | timedelta | None, staleness: timedelta) -> bool:
-    if window is None or window is False:
-        return False
-    if window is True:
-        return True
-    limit = window if isinstance(window, timedelta) else timedelta(seconds=window)
-    return staleness <= limit
-
-
 def _stale_allowed(
     stored: StoredResponse, settings: CacheSettings, staleness: timedelta, extension: str
 ) -> bool:
     """True if the session setting named ``extension`` or, with ``cache_control=True``, the
     response's own directive of that name (RFC 5861) covers ``staleness``."""
-    if _window_allows(getattr(settings, extension), staleness):
+    if window_allows(getattr(settings, extension), staleness):
         return True
     if settings.cache_control:
         directives = parse_cache_control(stored.headers.get("Cache-Control"))

@@ -21,6 +21,7 @@ __all__ = [
     "get_url_expiration",
     "parse_http_date",
     "validate_expire_after",
+    "window_allows",
 ]
 
 #: Never expire: the stored response is fresh forever.
@@ -36,6 +37,17 @@ _ACCEPTED = (
     "None, -1/NEVER_EXPIRE, 0/EXPIRE_IMMEDIATELY, DO_NOT_CACHE, a number of seconds >= 0, "
     "a datetime.timedelta, a datetime.datetime, or an HTTP-date/ISO-8601 string"
 )
+
+
+def window_allows(window: bool | int | float | timedelta | None, staleness: timedelta) -> bool:
+    """True if a stale window setting (``True``: any, a number of seconds, or a timedelta)
+    covers ``staleness``."""
+    if window is None or window is False:
+        return False
+    if window is True:
+        return True
+    limit = window if isinstance(window, timedelta) else timedelta(seconds=window)
+    return staleness <= limit
 
 
 def parse_http_date(value: str) -> datetime | None:

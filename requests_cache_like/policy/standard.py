@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from .directives import CacheDirectives, parse_cache_control, request_directives
+from .expiration import window_allows
 from .freshness import (
     HEURISTICALLY_CACHEABLE,
     UNDERSTOOD_STATUSES,
@@ -59,15 +60,6 @@ def current_age(stored: StandardStored, now: datetime) -> timedelta:
 
 def _window(seconds: int | None, staleness: timedelta) -> bool:
     return seconds is not None and staleness <= timedelta(seconds=seconds)
-
-
-def _setting_window(value: bool | int | float | timedelta | None, staleness: timedelta) -> bool:
-    if value is None or value is False:
-        return False
-    if value is True:
-        return True
-    limit = value if isinstance(value, timedelta) else timedelta(seconds=value)
-    return staleness <= limit
 
 
 def decide_standard(
@@ -137,7 +129,7 @@ def decide_standard(
         and request_cc.min_fresh is None
         and (
             _window(response_cc.stale_while_revalidate, staleness)
-            or _setting_window(settings.stale_while_revalidate, staleness)
+            or window_allows(settings.stale_while_revalidate, staleness)
         )
     ):
         # RFC 5861 §3: answer now, revalidate in the background.
@@ -150,7 +142,7 @@ def decide_standard(
     # cache answers 504 itself (§5.2.2.2).
     fallback = stale_allowed and (
         _window(response_cc.stale_if_error, staleness)
-        or _setting_window(settings.stale_if_error, staleness)
+        or window_allows(settings.stale_if_error, staleness)
     )
     disconnect = "stale" if stale_allowed else "gateway_timeout"
     if any(name in headers for name in _CONDITIONAL_FIELDS):
