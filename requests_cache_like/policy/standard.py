@@ -27,6 +27,7 @@ from .plan import (
     Plan,
     PlanAction,
     StoreDecision,
+    StoredResponse,
     conditional_headers,
 )
 
@@ -39,15 +40,9 @@ __all__ = ["current_age", "decide_standard", "store_standard"]
 _CONDITIONAL_FIELDS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 
 
-class StandardStored(Protocol):
-    """What standards mode needs to know about a stored response."""
+class StandardStored(StoredResponse, Protocol):
+    """What standards mode needs to know about a stored response: also its age on arrival."""
 
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def expires(self) -> datetime | None: ...
     @property
     def initial_age(self) -> float: ...
 
