@@ -116,10 +116,12 @@ class StandardsMixin:
         now = utcnow()
         key = self.cache.create_key(request)
         primary = None if options.force_refresh else self._cache_read(key, True)
+        lookup_key = key
         if primary is None and method == "HEAD" and not options.force_refresh:
             # RFC 9111 §4: a stored GET response can answer HEAD.
-            primary = self._cache_read(self._key_for(request, "GET"), True)
-        selected = self._select(key, primary, request)
+            lookup_key = self._key_for(request, "GET")
+            primary = self._cache_read(lookup_key, True)
+        selected = self._select(lookup_key, primary, request)
         plan = decide(method, request.url or "", request.headers, selected, settings, options, now)
         action = plan.action
         if action is PlanAction.SERVE:
