@@ -458,6 +458,20 @@ def test_head_is_answered_from_a_fresh_stored_get(
     assert resource.calls == 1
 
 
+def test_head_is_answered_from_any_stored_get_variant(
+    make_session: SessionFactory, clock: time_machine.Traveller
+) -> None:
+    session = make_session(cache_control=True)
+    adapter = mocked(session)
+    gets = adapter.register_uri("GET", f"{API}/page", text=_by_language)
+    heads = adapter.register_uri("HEAD", f"{API}/page", text="")
+    session.get(f"{API}/page", headers={"Accept-Language": "en"})
+    session.get(f"{API}/page", headers={"Accept-Language": "de"})  # now the newest
+    head = session.head(f"{API}/page", headers={"Accept-Language": "en"})
+    assert (head.from_cache, head.content) == (True, b"")
+    assert (gets.call_count, heads.call_count) == (2, 0)
+
+
 def test_head_200_freshens_the_stored_get(
     make_session: SessionFactory, start: datetime, clock: time_machine.Traveller
 ) -> None:
