@@ -21,12 +21,14 @@ from requests.sessions import merge_hooks
 from .backends import BaseCache, EntryTooLargeError, init_backend
 from .concurrency import RefreshPool
 from .exceptions import StorageError
-from .models import CachedHTTPResponse, CachedRequest, CachedResponse, OriginalResponse
+from .models import CachedRequest, CachedResponse, OriginalResponse
+from .models.raw import rewind_stream
 from .models.response import set_response_attributes, utcnow
 from .policy import Plan, PlanAction, decide, decide_store
 from .policy.decide import standards_mode
 from .policy.expiration import NEVER_EXPIRE, ExpirationTime
 from .policy.plan import conditional_headers
+from .policy.standard import decide_standard
 from .settings import (
     DEFAULT_CACHE_NAME,
     DEFAULT_IGNORED_PARAMS,
@@ -510,7 +512,10 @@ class CacheMixin(StandardsMixin):
         if standards and ("Vary" in cached.headers or cached.status_code == 206):
             return None  # the variant or range to serve depends on the request's headers
         now = utcnow()
-        plan = decide(method, prepared_url, {}, cached, settings, options, now)
+        if standards:
+            plan = decide_standard({}, cached, settings, options, now)
+        else:
+            plan = decide(method, prepared_url, {}, cached, settings, options, now)
         if plan.action is not PlanAction.SERVE:
             return None
         if standards:
@@ -653,11 +658,8 @@ class CacheMixin(StandardsMixin):
         stored = self._cache_write(
             lambda: self.cache.save_response(response, final_key, decision.expires, created_at=now)
         )
-        if stream and getattr(response, "_content_consumed", False):
-            # The body was read to store it; give streaming callers a fresh raw stream.
-            response.raw = CachedHTTPResponse(
-                response.content, response.headers, response.status_code, response.reason or ""
-            )
+        if stream:
+            rewind_stream(response)
         if not stored:
             return set_response_attributes(response, final_key)
         return set_response_attributes(response, final_key, now, decision.expires, now)

@@ -20,8 +20,9 @@ from requests import PreparedRequest, Request, Response
 from requests.exceptions import RequestException
 
 from .models import CachedRequest, CachedResponse
+from .models.raw import rewind_stream
 from .models.response import set_response_attributes, utcnow
-from .policy import Plan, PlanAction, decide, decide_store
+from .policy import Plan, PlanAction, StoreDecision
 from .policy.messages import (
     SAFE_METHODS,
     byte_range,
@@ -34,7 +35,7 @@ from .policy.messages import (
     vary_names,
     vary_values,
 )
-from .policy.standard import current_age
+from .policy.standard import current_age, decide_standard, store_standard
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -111,7 +112,7 @@ class StandardsMixin:
             response = super().send(request, **kwargs)  # type: ignore[misc]
             self._invalidate(method, request, response)
             if method == "POST" and not kwargs.get("stream"):
-                self._store_for_get(request, response, options, request_time)
+                self._store_for_get(request, response, request_time)
             return set_response_attributes(response, "")
         now = utcnow()
         key = self.cache.create_key(request)
@@ -122,7 +123,7 @@ class StandardsMixin:
             lookup_key = self._key_for(request, "GET")
             primary = self._cache_read(lookup_key, True)
         selected = self._select(lookup_key, primary, request)
-        plan = decide(method, request.url or "", request.headers, selected, settings, options, now)
+        plan = decide_standard(request.headers, selected, settings, options, now)
         action = plan.action
         if action is PlanAction.SERVE:
             return self._serve(self._answer(selected, request, now), request.hooks, kwargs)  # type: ignore[arg-type]
@@ -141,11 +142,11 @@ class StandardsMixin:
                 selected,  # type: ignore[arg-type]
                 kwargs,
                 lambda refresh, plan, send_kwargs: self._fetch_standard(
-                    refresh, key, primary, selected, plan, options, send_kwargs
+                    refresh, key, primary, selected, plan, send_kwargs
                 ),
             )
             return self._serve(self._answer(selected, request, now), request.hooks, kwargs)  # type: ignore[arg-type]
-        return self._fetch_standard(request, key, primary, selected, plan, options, kwargs)
+        return self._fetch_standard(request, key, primary, selected, plan, kwargs)
 
     # -- selecting a stored response ----------------------------------------------------------
     def _key_for(self, request: PreparedRequest, method: str) -> str:
@@ -195,9 +196,10 @@ class StandardsMixin:
         return stored.status_code == 206 and stored.request.headers.get("Range") == range_header
 
     @staticmethod
-    def _slice(stored: CachedResponse, range_header: str) -> tuple[int, int, int] | None:
-        """Return ``(start, end, complete_length)`` of the requested range within the stored
-        body, or None if the stored response cannot answer it."""
+    def _slice(stored: CachedResponse, range_header: str) -> tuple[int, int, int, int] | None:
+        """Return ``(start, end, complete_length, offset)`` of the requested range, ``offset``
+        being the position of the stored body's first byte, or None if the stored response
+        cannot answer it."""
         body = stored.content or b""
         if stored.status_code == 206:
             stored_range = content_range(stored.headers)
@@ -209,9 +211,9 @@ class StandardsMixin:
             wanted = byte_range(range_header, total)
             if wanted is None or wanted[0] < first or wanted[1] > min(last, first + len(body) - 1):
                 return None
-            return wanted[0], wanted[1], total
+            return wanted[0], wanted[1], total, first
         wanted = byte_range(range_header, len(body))
-        return None if wanted is None else (wanted[0], wanted[1], len(body))
+        return None if wanted is None else (wanted[0], wanted[1], len(body), 0)
 
     def _answer(
         self, stored: CachedResponse, request: PreparedRequest, now: datetime
@@ -223,10 +225,7 @@ class StandardsMixin:
         if range_header and not self._same_range(stored, range_header):
             part = self._slice(stored, range_header)
             if part is not None:
-                start, end, total = part
-                offset = 0
-                if stored.status_code == 206:
-                    offset = content_range(stored.headers)[0]  # type: ignore[index]
+                start, end, total, offset = part
                 response._content = (stored.content or b"")[start - offset : end - offset + 1]
                 response.status_code, response.reason = 206, "Partial Content"
                 response.headers["Content-Range"] = f"bytes {start}-{end}/{total}"
@@ -243,7 +242,6 @@ class StandardsMixin:
         primary: CachedResponse | None,
         selected: CachedResponse | None,
         plan: Plan,
-        options: RequestOptions,
         kwargs: dict[str, Any],
     ) -> Any:
         outgoing = request
@@ -282,23 +280,21 @@ class StandardsMixin:
                 # (RFC 9111 §4.3.4), so ask again without validators.
                 response.close()
                 return self._fetch_standard(
-                    request, key, primary, None, Plan(PlanAction.FETCH), options, kwargs
+                    request, key, primary, None, Plan(PlanAction.FETCH), kwargs
                 )
-            return self._freshen(request, selected, response, options, request_time, response_time)
+            return self._freshen(request, selected, response, request_time, response_time)
         if response.status_code == 304 and selected is not None:
             # The application's own conditional request: its 304 goes back to it, and
             # freshens the stored response when it is about the same one (§4.3.4).
             stored_etag = selected.headers.get("ETag")
             received = response.headers.get("ETag") or request.headers.get("If-None-Match")
             if stored_etag and received and _same_entity(stored_etag, received):
-                self._updated(
-                    selected, response.headers, request, options, request_time, response_time
-                )
+                self._updated(selected, response.headers, request, request_time, response_time)
             return set_response_attributes(response, key)
         if method == "HEAD" and response.status_code == 200:
-            self._update_from_head(request, response, options, request_time, response_time)
+            self._update_from_head(request, response, request_time, response_time)
         return self._store_standard(
-            request, key, primary, response, options, request_time, response_time, kwargs
+            request, key, primary, response, request_time, response_time, kwargs
         )
 
     def _freshen(
@@ -306,15 +302,12 @@ class StandardsMixin:
         request: PreparedRequest,
         stored: CachedResponse,
         not_modified: Response,
-        options: RequestOptions,
         request_time: datetime,
         response_time: datetime,
     ) -> CachedResponse:
         """Update a stored response from a 304 (RFC 9111 §4.3.4) and answer with it."""
         not_modified.close()  # no body to read: release its connection
-        updated = self._updated(
-            stored, not_modified.headers, request, options, request_time, response_time
-        )
+        updated = self._updated(stored, not_modified.headers, request, request_time, response_time)
         updated.revalidated = True
         return self._answer(updated, request, response_time)
 
@@ -323,7 +316,6 @@ class StandardsMixin:
         stored: CachedResponse,
         headers: Mapping[str, str],
         request: PreparedRequest,
-        options: RequestOptions,
         request_time: datetime,
         response_time: datetime,
     ) -> CachedResponse:
@@ -335,16 +327,13 @@ class StandardsMixin:
         for name in ("Date", "Age"):
             updated.headers.pop(name, None)
         merge_headers(updated.headers, headers)
-        decision = decide_store(
+        decision = self._decide_store(
             (stored.request.method or "GET").upper(),
-            request.url or "",
             request.headers,
             updated.status_code,
             updated.headers,
-            self._settings,
-            options,
-            response_time,
             request_time,
+            response_time,
         )
         updated.created_at = response_time
         updated.expires = decision.expires
@@ -358,7 +347,6 @@ class StandardsMixin:
         self,
         request: PreparedRequest,
         response: Response,
-        options: RequestOptions,
         request_time: datetime,
         response_time: datetime,
     ) -> None:
@@ -373,7 +361,7 @@ class StandardsMixin:
             if ours is not None and theirs is not None and ours != theirs:
                 self._cache_write(lambda: self.cache.delete(get_key))
                 return
-        self._updated(stored, response.headers, request, options, request_time, response_time)
+        self._updated(stored, response.headers, request, request_time, response_time)
 
     def _store_standard(
         self,
@@ -381,7 +369,6 @@ class StandardsMixin:
         key: str,
         primary: CachedResponse | None,
         response: Response,
-        options: RequestOptions,
         request_time: datetime,
         response_time: datetime,
         kwargs: Mapping[str, Any],
@@ -391,16 +378,13 @@ class StandardsMixin:
         if isinstance(response, CachedResponse):
             self._cache_write(lambda: self._alias_history(response, final_key))
             return response
-        decision = decide_store(
+        decision = self._decide_store(
             (final_request.method or "GET").upper(),
-            final_request.url or "",
             final_request.headers,
             response.status_code,
             response.headers,
-            self._settings,
-            options,
-            response_time,
             request_time,
+            response_time,
         )
         filter_fn = self._settings.filter_fn
         if response.status_code == 206 and primary is not None and primary.status_code != 206:
@@ -409,24 +393,51 @@ class StandardsMixin:
             store = decision.store and (filter_fn is None or filter_fn(response))
         if not store:
             return set_response_attributes(response, final_key)
+        cached = self._to_stored(response, decision, response_time)
+        stored = self._cache_write(lambda: self._save_variant(final_key, primary, cached, response))
+        if kwargs.get("stream"):
+            rewind_stream(response)
+        if not stored:
+            return set_response_attributes(response, final_key)
+        return set_response_attributes(
+            response, final_key, response_time, decision.expires, response_time
+        )
+
+    def _decide_store(
+        self,
+        method: str,
+        request_headers: Mapping[str, str],
+        status_code: int,
+        response_headers: Mapping[str, str],
+        request_time: datetime,
+        response_time: datetime,
+    ) -> StoreDecision:
+        """:func:`.policy.standard.store_standard` under the session's settings; nothing is
+        stored by a read-only session."""
+        if self._settings.read_only:
+            return StoreDecision(False, reason="read-only")
+        return store_standard(
+            method,
+            status_code,
+            request_headers,
+            response_headers,
+            self._settings,
+            request_time,
+            response_time,
+        )
+
+    def _to_stored(
+        self, response: Response, decision: StoreDecision, response_time: datetime
+    ) -> CachedResponse:
+        """The stored form of a live response: without the fields a cache must not keep
+        (RFC 9111 §3.1), with its age on arrival."""
         cached = CachedResponse.from_response(
             response, decision.expires, self._settings.ignored_parameters, response_time
         )
         for name in unstorable_headers(response.headers):
             cached.headers.pop(name, None)
         cached.initial_age = decision.initial_age
-        stored = self._cache_write(lambda: self._save_variant(final_key, primary, cached, response))
-        if kwargs.get("stream") and getattr(response, "_content_consumed", False):
-            from .models import CachedHTTPResponse
-
-            response.raw = CachedHTTPResponse(
-                response.content, response.headers, response.status_code, response.reason or ""
-            )
-        if not stored:
-            return set_response_attributes(response, final_key)
-        return set_response_attributes(
-            response, final_key, response_time, decision.expires, response_time
-        )
+        return cached
 
     def _save_variant(
         self,
@@ -454,7 +465,6 @@ class StandardsMixin:
         self,
         request: PreparedRequest,
         response: Response,
-        options: RequestOptions,
         request_time: datetime,
     ) -> None:
         """Store a POST response for later GETs when it says it is the representation of the
@@ -468,26 +478,18 @@ class StandardsMixin:
         for name in ("Content-Length", "Content-Type"):
             get_request.headers.pop(name, None)
         response_time = utcnow()
-        decision = decide_store(
+        decision = self._decide_store(
             "GET",
-            url,
             get_request.headers,
             response.status_code,
             response.headers,
-            self._settings,
-            options,
-            response_time,
             request_time,
+            response_time,
         )
-        if not decision.store or self._settings.read_only:
+        if not decision.store:
             return
-        cached = CachedResponse.from_response(
-            response, decision.expires, self._settings.ignored_parameters, response_time
-        )
+        cached = self._to_stored(response, decision, response_time)
         cached.request = CachedRequest.from_request(get_request, self._settings.ignored_parameters)
-        for name in unstorable_headers(response.headers):
-            cached.headers.pop(name, None)
-        cached.initial_age = decision.initial_age
         key = self.cache.create_key(get_request)
         self._cache_write(lambda: self.cache.responses.set(key, cached, cached.expires))
 

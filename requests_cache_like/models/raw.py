@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
+from typing import Any
 
 from urllib3 import HTTPResponse
 
-__all__ = ["CachedHTTPResponse"]
+__all__ = ["CachedHTTPResponse", "rewind_stream"]
 
 # The stored body is already decoded, so a Content-Encoding header must not make urllib3
 # try to decode it a second time.
@@ -32,3 +33,12 @@ class CachedHTTPResponse(HTTPResponse):
 
     def release_conn(self) -> None:
         """There is no connection to release."""
+
+
+def rewind_stream(response: Any) -> None:
+    """After the cache read a ``stream=True`` response's body to store it, give the caller a
+    fresh ``raw`` stream over that body."""
+    if getattr(response, "_content_consumed", False):
+        response.raw = CachedHTTPResponse(
+            response.content, response.headers, response.status_code, response.reason or ""
+        )
