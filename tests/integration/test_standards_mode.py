@@ -359,6 +359,38 @@ def test_unsafe_request_invalidates_the_target(
     assert resource.calls == (2 if invalidates else 1)
 
 
+def test_post_response_naming_its_own_url_answers_a_later_get(
+    make_session: SessionFactory, clock: time_machine.Traveller
+) -> None:
+    session = make_session(cache_control=True)
+    adapter = mocked(session)
+    url = f"{API}/report"
+    fresh = {"Cache-Control": "max-age=600"}
+    posts = adapter.register_uri(
+        "POST", url, text="made", headers={**fresh, "Content-Location": "/report"}
+    )
+    gets = adapter.register_uri("GET", url, text="fetched", headers=fresh)
+    session.post(url, data=b"x")
+    get = session.get(url)
+    assert (get.from_cache, get.text, posts.call_count, gets.call_count) == (True, "made", 1, 0)
+
+
+def test_read_only_session_neither_stores_nor_invalidates(
+    make_session: SessionFactory, clock: time_machine.Traveller
+) -> None:
+    session = make_session(cache_control=True)
+    adapter = mocked(session)
+    url = f"{API}/items/1"
+    adapter.register_uri("GET", url, text="stored", headers={"Cache-Control": "max-age=600"})
+    adapter.register_uri("POST", url, text="done")
+    session.get(url)
+    session.settings.read_only = True
+    assert session.get(f"{API}/items/1?new=1").from_cache is False
+    assert session.get(f"{API}/items/1?new=1").from_cache is False  # never stored
+    session.post(url, data=b"x")
+    assert session.get(url).from_cache is True  # the POST invalidated nothing
+
+
 @pytest.mark.parametrize(
     ("field", "value", "invalidated"),
     [
