@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-__all__ = ["RefreshPool"]
+__all__ = ["REFRESH_POOL", "RefreshPool"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,3 +74,7 @@ class RefreshPool:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=wait)
+
+
+#: The process-wide pool that runs stale-while-revalidate refreshes.
+REFRESH_POOL = RefreshPool()

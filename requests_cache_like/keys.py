@@ -17,11 +17,13 @@ import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from hashlib import blake2b
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from requests import PreparedRequest, Request
 from url_normalize import url_normalize
+
+from .policy.messages import vary_values
 
 __all__ = [
     "KEY_VERSION",
@@ -34,6 +36,8 @@ __all__ = [
     "redact_body",
     "redact_headers",
     "redact_url",
+    "settings_key",
+    "variant_key",
 ]
 
 #: Bump when any normalisation rule changes: old entries then miss instead of matching wrongly.
@@ -243,3 +247,51 @@ def create_key(
         digest.update(len(encoded).to_bytes(8, "big"))
         digest.update(encoded)
     return digest.hexdigest()
+
+
+class KeySettings(Protocol):
+    """The settings a key depends on (``CacheSettings`` satisfies it)."""
+
+    @property
+    def key_fn(self) -> Any: ...
+    @property
+    def ignored_parameters(self) -> tuple[str, ...]: ...
+    @property
+    def match_headers(self) -> bool | tuple[str, ...]: ...
+    @property
+    def content_root_key(self) -> str | None: ...
+
+
+def settings_key(
+    request: AnyRequest, settings: KeySettings, match_headers: Any = None, **kwargs: Any
+) -> str:
+    """Return the key of ``request`` under ``settings``: their ``key_fn``, or
+    :func:`create_key` with their ``ignored_parameters``, ``match_headers`` and
+    ``content_root_key``."""
+    headers = settings.match_headers if match_headers is None else match_headers
+    if settings.key_fn is not None:
+        key: str = settings.key_fn(
+            request=request,
+            ignored_parameters=settings.ignored_parameters,
+            match_headers=headers,
+            **kwargs,
+        )
+        return key
+    return create_key(
+        request,
+        ignored_parameters=settings.ignored_parameters,
+        match_headers=headers,
+        content_root_key=settings.content_root_key,
+        **kwargs,
+    )
+
+
+def variant_key(key: str, group: str, names: tuple[str, ...], headers: Mapping[str, str]) -> str:
+    """Return the storage key of one ``Vary`` variant of the response stored under ``key``:
+    ``group`` is the variants' shared id, ``names`` the fields they vary on and ``headers``
+    the request's (RFC 9111 §4.1)."""
+    digest = blake2b(digest_size=8)
+    digest.update(group.encode())
+    for name, value in zip(names, vary_values(names, headers), strict=True):
+        digest.update(f"\x00{name}\x01{value}".encode())
+    return f"{key}-v{digest.hexdigest()}"

@@ -1,34 +1,31 @@
-"""CachedSession and CacheMixin: the glue between requests, the policy and the cache."""
+"""CachedSession and CacheMixin: the requests-facing surface of the cache.
+
+Signatures, per-request options and session attributes live here; carrying a request out is
+:mod:`.exchange`'s work, answering a fresh hit before preparation :mod:`.fast_path`'s, and
+every decision :mod:`.policy`'s.
+"""
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
 from difflib import get_close_matches
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from requests import PreparedRequest, Request, Response, Session
-from requests.auth import HTTPBasicAuth
-from requests.exceptions import RequestException
+from requests import PreparedRequest, Response, Session
 from requests.hooks import dispatch_hook
-from requests.sessions import merge_hooks
 
-from .backends import BaseCache, EntryTooLargeError, init_backend
-from .concurrency import RefreshPool
-from .exceptions import StorageError
-from .models import CachedRequest, CachedResponse, OriginalResponse
-from .models.raw import rewind_stream
-from .models.response import set_response_attributes, utcnow
-from .policy import Plan, PlanAction, decide, decide_store
-from .policy.decide import standards_mode
+from .backends import BaseCache, init_backend
+from .concurrency import REFRESH_POOL as _refresh_pool  # noqa: F401 (tests wait on it)
+from .exchange import PENDING_STORE, Exchange, PendingStore, StorageGuard, rules_for
+from .fast_path import KeyHint, dispatch_hit_hooks, fast_hit, supports_fast_path
+from .keys import settings_key
+from .models import CachedResponse, OriginalResponse
+from .models.response import set_response_attributes
 from .policy.expiration import NEVER_EXPIRE, ExpirationTime
-from .policy.plan import conditional_headers
-from .policy.standard import decide_standard
 from .settings import (
     DEFAULT_CACHE_NAME,
     DEFAULT_IGNORED_PARAMS,
@@ -38,42 +35,23 @@ from .settings import (
     CacheSettings,
     RequestOptions,
 )
-from .standard_session import StandardsMixin, with_age
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .serializers.pipeline import SerializerType
+    from .settings import FilterCallback, KeyCallback, StaleWindow
 
 __all__ = ["SETTING_ARGS", "CacheMixin", "CachedSession", "unknown_argument_error"]
 
-logger = logging.getLogger(__name__)
-
-#: Per-request options, handed from request() to the send() calls it makes (redirect hops
-#: included) without touching the request itself.
-_REQUEST_OPTIONS: ContextVar[RequestOptions | None] = ContextVar(
-    "requests_cache_like_options", default=None
+#: What request() hands to the send() calls it makes (redirect hops included), without
+#: touching the request itself: the per-request options, and what the fast path learnt.
+_CALL: ContextVar[tuple[RequestOptions, KeyHint | None] | None] = ContextVar(
+    "requests_cache_like_call", default=None
 )
-#: Request headers that need the full policy (conditional or cache-directive requests).
-_SLOW_PATH_HEADERS = frozenset(
-    {
-        "cache-control",
-        "pragma",
-        "if-none-match",
-        "if-modified-since",
-        "if-match",
-        "if-unmodified-since",
-        "if-range",
-        "range",
-    }
-)
-#: RFC 5861 §4: the errors for which stale-if-error applies.
-_ERROR_STATUSES = frozenset({500, 502, 503, 504})
-#: Headers a 304 must not change in the stored response (RFC 9111 §3.2).
-_PROTECTED_HEADERS = frozenset(
-    {"content-length", "content-encoding", "transfer-encoding", "content-range", "content-type"}
-)
-_MEMO_LIMIT = 4096
+#: True while requests follows a redirect chain for send(): the last hop's store waits for
+#: the chain, so that the stored response carries its history and is written once.
+_IN_REDIRECT_CHAIN: ContextVar[bool] = ContextVar("requests_cache_like_chain", default=False)
 #: CachedSession arguments that are cache settings (the rest go to the backend).
 SETTING_ARGS = frozenset(
     {
@@ -98,8 +76,7 @@ SETTING_ARGS = frozenset(
 _SESSION_ARGS = SETTING_ARGS | {"cache_name", "backend", "serializer"}
 #: Keyword arguments requests.Session.send passes on to the transport adapter.
 _SEND_KWARGS = frozenset({"stream", "timeout", "verify", "cert", "proxies", "allow_redirects"})
-_refresh_pool = RefreshPool()
-_fast_path_classes: dict[type, bool] = {}
+_T = TypeVar("_T")
 
 
 def unknown_argument_error(
@@ -121,56 +98,6 @@ def unknown_argument_error(
     )
 
 
-def _supports_fast_path(cls: type) -> bool:
-    """True if nothing between CacheMixin and requests.Session changes how a request is
-    prepared or sent, so a fresh hit may be answered before preparation."""
-    cached = _fast_path_classes.get(cls)
-    if cached is not None:
-        return cached
-    mro = cls.__mro__
-    after_mixin = mro[mro.index(CacheMixin) + 1 :]
-
-    def definer(classes: tuple[type, ...], name: str) -> type | None:
-        return next((k for k in classes if name in k.__dict__), None)
-
-    # The fast path skips send(), prepare_request() and merge_environment_settings()
-    # entirely, and request() of anything after the mixin: an override of one of these,
-    # wherever it sits in the MRO, may change the key or the answer. An override of
-    # request() before the mixin is fine: it still ends in CacheMixin.request.
-    ok = (
-        definer(mro, "send") is CacheMixin
-        and definer(mro, "prepare_request") is Session
-        and definer(mro, "merge_environment_settings") is Session
-        and all(definer(after_mixin, name) is Session for name in ("request", "send"))
-    )
-    _fast_path_classes[cls] = ok
-    return ok
-
-
-#: Types of query parameter values the key memo can tell apart (with their type alongside).
-_MEMO_PARAM_TYPES = frozenset({str, bytes, int, float, bool, type(None)})
-
-
-def _params_memo_key(params: Any) -> Any:
-    """Return a hashable stand-in for ``params`` that two values share only if requests
-    encodes them alike; raise TypeError for params the memo should not handle.
-
-    ``1``, ``1.0`` and ``True`` are equal in Python but encode as ``1``, ``1.0`` and
-    ``True``, so each value's type is part of the stand-in.
-    """
-    if params is None:
-        return None
-    if type(params) in (str, bytes):
-        return (type(params), params)
-    if isinstance(params, dict):
-        items = tuple(params.items())
-        for name, value in items:
-            if type(name) is not str or type(value) not in _MEMO_PARAM_TYPES:
-                raise TypeError("params not memoised")
-        return tuple((name, type(value), value) for name, value in items)
-    raise TypeError("params not memoised")
-
-
 class _NotGiven:
     """Default of ``expire_after``: never expire, and with ``cache_control=True`` standards
     mode (an explicit ``expire_after``, even -1, keeps requests-cache's override meaning)."""
@@ -182,10 +109,38 @@ class _NotGiven:
 EXPIRE_AFTER_NOT_GIVEN: Any = _NotGiven()
 
 
-class CacheMixin(StandardsMixin):
+def _supports_fast_path(cls: type) -> bool:
+    """True if fresh hits of ``cls`` may be answered before preparation (see fast_path)."""
+    return supports_fast_path(cls, CacheMixin)
+
+
+class _Setting(Generic[_T]):
+    """A session attribute that reads and assigns one field of the session's settings, so
+    ``session.expire_after = 60`` is validated like the constructor argument and applies to
+    the next request."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, session: None, owner: type) -> _Setting[_T]: ...
+    @overload
+    def __get__(self, session: CacheMixin, owner: type) -> _T: ...
+    def __get__(self, session: CacheMixin | None, owner: type) -> _T | _Setting[_T]:
+        if session is None:
+            return self
+        value: _T = getattr(session.settings, self.name)
+        return value
+
+    def __set__(self, session: CacheMixin, value: Any) -> None:
+        setattr(session.settings, self.name, value)
+
+
+class CacheMixin:
     """Adds caching to a :class:`requests.Session` subclass: ``class S(CacheMixin, Session)``.
 
-    See :class:`CachedSession` for the arguments.
+    See :class:`CachedSession` for the arguments. Every cache setting is also an attribute
+    (``session.expire_after = 60``).
     """
 
     # Attributes of requests.Session this mixin relies on (for type checkers).
@@ -197,6 +152,27 @@ class CacheMixin(StandardsMixin):
         stream: bool
         verify: Any
         cert: Any
+
+        def resolve_redirects(self, resp: Response, req: PreparedRequest, **kwargs: Any) -> Any: ...
+
+    allowable_codes: _Setting[frozenset[int]] = _Setting()
+    allowable_methods: _Setting[frozenset[str]] = _Setting()
+    always_revalidate: _Setting[bool] = _Setting()
+    autoclose: _Setting[bool] = _Setting()
+    cache_control: _Setting[bool] = _Setting()
+    content_root_key: _Setting[str | None] = _Setting()
+    disabled: _Setting[bool] = _Setting()
+    expire_after: _Setting[ExpirationTime] = _Setting()
+    filter_fn: _Setting[FilterCallback | None] = _Setting()
+    ignored_parameters: _Setting[tuple[str, ...]] = _Setting()
+    key_fn: _Setting[KeyCallback | None] = _Setting()
+    match_headers: _Setting[bool | tuple[str, ...]] = _Setting()
+    on_backend_error: _Setting[str] = _Setting()
+    only_if_cached: _Setting[bool] = _Setting()
+    read_only: _Setting[bool] = _Setting()
+    stale_if_error: _Setting[StaleWindow] = _Setting()
+    stale_while_revalidate: _Setting[StaleWindow] = _Setting()
+    urls_expire_after: _Setting[Any] = _Setting()
 
     def __init__(
         self,
@@ -247,16 +223,18 @@ class CacheMixin(StandardsMixin):
             self.cache: BaseCache = init_backend(cache_name, backend, **backend_kwargs)
         except TypeError as exc:
             raise unknown_argument_error(type(self).__name__, kwargs, backend, exc) from None
+        # The cache's own inspection methods (contains(url=...), delete(urls=...)) build keys
+        # with the settings of the session made last; requests never read them from there.
         self.cache.settings = self._settings
+        self._storage = StorageGuard()
         self._disable_lock = threading.Lock()
         self._disabled_depth = 0
-        self._failing: set[str] = set()  # "reads" / "writes" while storage fails
         super().__init__()
 
     # -- settings ---------------------------------------------------------------------------
     @property
     def settings(self) -> CacheSettings:
-        """The session's cache settings (assigning a new value also updates the cache's)."""
+        """The session's cache settings: its own, even when it shares its cache."""
         return self._settings
 
     @settings.setter
@@ -304,6 +282,7 @@ class CacheMixin(StandardsMixin):
         else:
             options = RequestOptions(expire_after, only_if_cached, refresh, force_refresh)
 
+        hint = None
         if (
             data is None
             and json is None
@@ -312,24 +291,13 @@ class CacheMixin(StandardsMixin):
             and isinstance(method, str)
             and _supports_fast_path(type(self))
         ):
-            hit = self._fast_hit(
-                method,
-                url,
-                params,
-                headers,
-                hooks,
-                allow_redirects,
-                options,
-                stream,
-                timeout,
-                verify,
-                cert,
-                proxies,
-            )
+            hit, hint = fast_hit(self, method, url, params, headers, options, allow_redirects)
             if hit is not None:
-                return hit
+                send_kwargs = {"stream": stream, "timeout": timeout, "verify": verify}
+                send_kwargs.update(cert=cert, proxies=proxies)
+                return dispatch_hit_hooks(self, hit, hooks, send_kwargs)
 
-        token = _REQUEST_OPTIONS.set(options)
+        token = _CALL.set((options, hint))
         try:
             return super().request(  # type: ignore[misc, no-any-return]
                 method,
@@ -350,7 +318,7 @@ class CacheMixin(StandardsMixin):
                 json=json,
             )
         finally:
-            _REQUEST_OPTIONS.reset(token)
+            _CALL.reset(token)
 
     def send(
         self,
@@ -363,7 +331,8 @@ class CacheMixin(StandardsMixin):
     ) -> OriginalResponse | CachedResponse:
         """Send a prepared request, answering from the cache when the policy allows.
 
-        Takes the same cache options as :meth:`request`.
+        Takes the same cache options as :meth:`request`. Response hooks run once, on the
+        answer, which carries the cache attributes whether it came from the cache or not.
         """
         if kwargs.keys() - _SEND_KWARGS:
             # A hit never reaches the adapter that would reject these: reject them here.
@@ -373,50 +342,90 @@ class CacheMixin(StandardsMixin):
                 f"{', '.join(sorted(_SEND_KWARGS))}, expire_after, only_if_cached, refresh, "
                 "force_refresh"
             )
+        call = _CALL.get()
+        hint = None
         if expire_after is not None or only_if_cached or refresh or force_refresh:
             options = RequestOptions(expire_after, only_if_cached, refresh, force_refresh)
+        elif call is not None:
+            options, hint = call
         else:
-            options = _REQUEST_OPTIONS.get() or DEFAULT_OPTIONS
+            options = DEFAULT_OPTIONS
+        exchange = self._exchange(request, options, hint, kwargs)
+        response = exchange.answer(known_miss=hint is not None and hint.missing)
+        for name, value in (("stream", self.stream), ("verify", self.verify)):
+            kwargs.setdefault(name, value)
+        kwargs.setdefault("cert", self.cert)
+        allow_redirects = kwargs.pop("allow_redirects", True)
+        if request.hooks.get("response"):
+            response = dispatch_hook("response", request.hooks, response, **kwargs)  # type: ignore[no-untyped-call]
+        if allow_redirects and response.is_redirect:
+            response = self._follow_redirects(exchange, response, request, kwargs)
+        return response  # type: ignore[return-value]
+
+    def _exchange(
+        self,
+        request: PreparedRequest,
+        options: RequestOptions,
+        hint: KeyHint | None,
+        send_kwargs: dict[str, Any],
+    ) -> Exchange:
+        """The exchange that carries ``request`` out: its rules and key, computed once."""
         settings = self._settings
         method = (request.method or "GET").upper()
-        if (
-            settings.cache_control
-            and not settings.disabled
-            and standards_mode(request.url or "", settings, options)
-        ):
-            return self._send_standard(request, method, options, kwargs)  # type: ignore[no-any-return]
-        now = utcnow()
-        cacheable = method in settings.allowable_methods and not settings.disabled
-        key = self.cache.create_key(request) if cacheable else ""
-        cached = (
-            self._cache_read(key, kwargs.get("allow_redirects", True))
-            if cacheable and not options.force_refresh
-            else None
+        url = request.url or ""
+        if hint is not None and hint.method == method and hint.url == url:
+            _CALL.set((options, None))  # the hint is for the first hop only
+            rules, key = hint.rules, hint.key
+        else:
+            rules = rules_for(settings, method, url, options)
+            key = settings_key(request, settings) if rules.cacheable else ""
+        transport = super().send  # type: ignore[misc]
+        return Exchange(
+            self.cache,
+            settings,
+            self._storage,
+            transport,
+            request,
+            rules,
+            key,
+            send_kwargs,
+            defer_store=_IN_REDIRECT_CHAIN.get(),
         )
-        plan = decide(method, request.url or "", request.headers, cached, settings, options, now)
-        action = plan.action
 
-        if action is PlanAction.SERVE:
-            return self._serve(cached, request.hooks, kwargs)  # type: ignore[arg-type]
-        if action is PlanAction.GATEWAY_TIMEOUT:
-            return self._gateway_timeout(request, key)
-        if action is PlanAction.BYPASS:
-            response = super().send(request, **kwargs)  # type: ignore[misc]
-            return set_response_attributes(response, key)
-        if action is PlanAction.SERVE_STALE_AND_REFRESH:
-            # The caller holds the stale response: a 304 must freshen a copy, not edit theirs.
-            stale = cached.copy()  # type: ignore[union-attr]
-            self._refresh_in_background(
-                request,
-                key,
-                stale,
-                kwargs,
-                lambda refresh, plan, send_kwargs: self._fetch(
-                    refresh, key, stale, plan, options, utcnow(), send_kwargs
-                ),
-            )
-            return self._serve(cached, request.hooks, kwargs)  # type: ignore[arg-type]
-        return self._fetch(request, key, cached, plan, options, now, kwargs)
+    def _follow_redirects(
+        self,
+        exchange: Exchange,
+        response: Response,
+        request: PreparedRequest,
+        kwargs: dict[str, Any],
+    ) -> Response:
+        """Follow redirects as requests does (each hop is a send() of its own), and make the
+        earlier requests aliases of the final response when it is stored."""
+        token = _IN_REDIRECT_CHAIN.set(True)
+        try:
+            history: list[Response] = list(self.resolve_redirects(response, request, **kwargs))
+        finally:
+            _IN_REDIRECT_CHAIN.reset(token)
+        if not history:
+            return response
+        history.insert(0, response)
+        final = history.pop()
+        final.history = history
+        final_key = getattr(final, "cache_key", "")
+        pending: PendingStore | None = getattr(final, PENDING_STORE, None)
+        if pending is not None and not pending.commit(history):
+            set_response_attributes(final, final_key)
+        kept = getattr(final, "from_cache", False) or getattr(final, "created_at", None)
+        if final_key and kept and not exchange.rules.read_only:
+            aliases = {getattr(hop, "cache_key", "") for hop in history} - {"", final_key}
+            exchange.write(lambda: self.cache.save_aliases(aliases, final_key))
+        return final
+
+    def _read_cache(self, key: str, follow_redirects: bool) -> CachedResponse | None:
+        """Read ``key`` with ``on_backend_error`` applied (for the fast path)."""
+        return self._storage.read(
+            self.cache, key, follow_redirects, self._settings.on_backend_error
+        )
 
     # Verb helpers, typed with the cache attributes their responses carry.
     def get(self, url: str, params: Any = None, **kwargs: Any) -> OriginalResponse | CachedResponse:
@@ -449,291 +458,6 @@ class CacheMixin(StandardsMixin):
     def delete(self, url: str, **kwargs: Any) -> OriginalResponse | CachedResponse:
         """Send a DELETE request."""
         return self.request("DELETE", url, **kwargs)
-
-    # -- the fast path ----------------------------------------------------------------------
-    def _fast_hit(
-        self,
-        method: str,
-        url: Any,
-        params: Any,
-        headers: Any,
-        hooks: Any,
-        allow_redirects: bool,
-        options: RequestOptions,
-        stream: Any,
-        timeout: Any,
-        verify: Any,
-        cert: Any,
-        proxies: Any,
-    ) -> CachedResponse | None:
-        """Answer a fresh hit without preparing the request, or return None.
-
-        The key is the one :meth:`send` computes for the prepared request (the URL is
-        prepared by the same requests code, memoised per input); only requests whose key and
-        policy cannot depend on anything else take this path.
-        """
-        settings = self._settings
-        method = method.upper()
-        if settings.disabled or method not in settings.allowable_methods:
-            return None
-        if settings.key_fn is not None or settings.match_headers or self.params:
-            return None
-        if self.auth is not None and type(self.auth) not in (tuple, HTTPBasicAuth):
-            return None  # an auth callable may change the URL, hence the key
-        if headers and any(str(name).lower() in _SLOW_PATH_HEADERS for name in headers):
-            return None
-        session_headers = self.headers
-        if "Cache-Control" in session_headers or "Pragma" in session_headers:
-            return None
-        memo = settings.key_memo
-        try:
-            memo_key = (method, url, _params_memo_key(params))
-            entry = memo.get(memo_key)
-        except (TypeError, AttributeError):  # params the memo cannot tell apart: usual path
-            return None
-        if entry is None:
-            prepared = PreparedRequest()
-            try:
-                prepared.prepare_method(method)
-                prepared.prepare_url(url, params)
-            except Exception:  # invalid URL: let requests raise its own error, on the slow path
-                return None
-            prepared.prepare_headers(None)
-            prepared.prepare_body(None, None, None)
-            entry = (self.cache.create_key(prepared), prepared.url or "")
-            if len(memo) >= _MEMO_LIMIT:
-                memo.clear()
-            memo[memo_key] = entry
-        key, prepared_url = entry
-        cached = self._cache_read(key, allow_redirects)
-        if cached is None:
-            return None
-        standards = settings.cache_control and standards_mode(prepared_url, settings, options)
-        if standards and ("Vary" in cached.headers or cached.status_code == 206):
-            return None  # the variant or range to serve depends on the request's headers
-        now = utcnow()
-        if standards:
-            plan = decide_standard({}, cached, settings, options, now)
-        else:
-            plan = decide(method, prepared_url, {}, cached, settings, options, now)
-        if plan.action is not PlanAction.SERVE:
-            return None
-        if standards:
-            cached = with_age(cached, now)
-        request_hooks = (
-            self.hooks if hooks is None else merge_hooks(Request(hooks=hooks).hooks, self.hooks)  # type: ignore[no-untyped-call]
-        )
-        if request_hooks.get("response"):
-            send_kwargs = {
-                "stream": self.stream if stream is None else stream,
-                "timeout": timeout,
-                "verify": self.verify if verify is None else verify,
-                "cert": self.cert if cert is None else cert,
-                "proxies": proxies or {},
-            }
-            return self._serve(cached, request_hooks, send_kwargs)
-        return cached
-
-    # -- carrying out a plan ----------------------------------------------------------------
-    def _serve(
-        self, cached: CachedResponse, hooks: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
-    ) -> CachedResponse:
-        if hooks and hooks.get("response"):
-            # requests dispatches response hooks in Session.send, which a hit does not reach.
-            return dispatch_hook("response", hooks, cached, **kwargs)  # type: ignore[no-any-return, no-untyped-call]
-        return cached
-
-    def _gateway_timeout(self, request: PreparedRequest, key: str) -> CachedResponse:
-        response = CachedResponse(
-            url=request.url or "",
-            status_code=504,
-            reason="Not Cached",
-            request=CachedRequest.from_request(request, self._settings.ignored_parameters),
-            expires=None,
-        )
-        response.cache_key = key
-        return response
-
-    def _fetch(
-        self,
-        request: PreparedRequest,
-        key: str,
-        cached: CachedResponse | None,
-        plan: Plan,
-        options: RequestOptions,
-        now: datetime,
-        kwargs: dict[str, Any],
-    ) -> OriginalResponse | CachedResponse:
-        """Send the request (conditionally, for REVALIDATE) and store what the policy allows.
-        With a stale fallback, an error or 5xx from the origin is answered from the cache."""
-        outgoing = request
-        if plan.action is PlanAction.REVALIDATE:
-            outgoing = request.copy()
-            outgoing.headers.update(plan.conditional_headers)
-        try:
-            response: Response = super().send(outgoing, **kwargs)  # type: ignore[misc]
-        except RequestException as exc:
-            if cached is not None and plan.stale_fallback:
-                logger.warning("Serving stale response for %s after error: %s", request.url, exc)
-                return cached
-            raise
-        if cached is not None and plan.stale_fallback and response.status_code in _ERROR_STATUSES:
-            logger.warning(
-                "Serving stale response for %s after status %s", request.url, response.status_code
-            )
-            response.close()  # release the connection of the answer we do not use
-            return cached
-        if (
-            response.status_code == 304
-            and cached is not None
-            and (plan.action is PlanAction.REVALIDATE)
-        ):
-            return self._update_from_304(request, key, cached, response, options, now)
-        return self._store(request, key, response, options, now, kwargs.get("stream", False))
-
-    def _update_from_304(
-        self,
-        request: PreparedRequest,
-        key: str,
-        cached: CachedResponse,
-        not_modified: Response,
-        options: RequestOptions,
-        now: datetime,
-    ) -> CachedResponse:
-        """Freshen a stored response with a 304's headers (RFC 9111 §4.3.4)."""
-        not_modified.close()  # no body to read: release its connection
-        for name, value in not_modified.headers.items():
-            if name.lower() not in _PROTECTED_HEADERS:
-                cached.headers[name] = value
-        decision = decide_store(
-            (request.method or "GET").upper(),
-            request.url or "",
-            request.headers,
-            cached.status_code,
-            cached.headers,
-            self._settings,
-            options,
-            now,
-        )
-        cached.created_at = now
-        cached.expires = decision.expires
-        if decision.store:
-            self._cache_write(
-                lambda: self.cache.responses.set(cached.cache_key or key, cached, cached.expires)
-            )
-        cached.revalidated = True
-        return cached
-
-    def _store(
-        self,
-        request: PreparedRequest,
-        key: str,
-        response: Response,
-        options: RequestOptions,
-        now: datetime,
-        stream: bool,
-    ) -> OriginalResponse | CachedResponse:
-        settings = self._settings
-        # After redirects, the response answers the last request of the chain: store it
-        # under that request's key, and the earlier requests as aliases.
-        final_request = response.request if response.history else request
-        final_key = self.cache.create_key(final_request) if response.history else key
-        decision = decide_store(
-            (final_request.method or "GET").upper(),
-            final_request.url or "",
-            final_request.headers,
-            response.status_code,
-            response.headers,
-            settings,
-            options,
-            now,
-        )
-        if isinstance(response, CachedResponse):
-            # The last hop was answered from the cache: keep its expiry, add the aliases.
-            self._cache_write(lambda: self._alias_history(response, final_key))
-            return response
-        store = decision.store and (settings.filter_fn is None or settings.filter_fn(response))
-        if not store:
-            return set_response_attributes(response, final_key)
-        stored = self._cache_write(
-            lambda: self.cache.save_response(response, final_key, decision.expires, created_at=now)
-        )
-        if stream:
-            rewind_stream(response)
-        if not stored:
-            return set_response_attributes(response, final_key)
-        return set_response_attributes(response, final_key, now, decision.expires, now)
-
-    def _alias_history(self, response: Response, final_key: str) -> None:
-        if final_key in self.cache.responses:
-            for previous in response.history:
-                self.cache.save_redirect(previous.request, final_key)
-
-    # -- storage failures -------------------------------------------------------------------
-    def _cache_read(self, key: str, follow_redirects: bool) -> CachedResponse | None:
-        """Read ``key``; with ``on_backend_error="bypass"`` a storage failure is a miss."""
-        try:
-            cached: CachedResponse | None = self.cache.get_response(
-                key, follow_redirects=follow_redirects
-            )
-        except StorageError as exc:
-            self._storage_failed(exc, "reads")
-            return None
-        if self._failing:
-            self._storage_recovered("reads")
-        return cached
-
-    def _cache_write(self, write: Callable[[], object]) -> bool:
-        """Run a write; return False if it did not happen (the error is raised, or with
-        ``on_backend_error="bypass"`` logged). An entry too large for the backend is always
-        logged and skipped: the response is still returned."""
-        try:
-            write()
-        except EntryTooLargeError as exc:
-            logger.warning("Response not cached: %s", exc)
-            return False
-        except StorageError as exc:
-            self._storage_failed(exc, "writes")
-            return False
-        if self._failing:
-            self._storage_recovered("writes")
-        return True
-
-    def _storage_failed(self, error: StorageError, operation: str) -> None:
-        if self._settings.on_backend_error != "bypass":
-            raise error
-        # Reads and writes are tracked apart and the storage counts as working again only
-        # when both are, so a store that serves reads but refuses writes (out of memory, say)
-        # warns once instead of flapping between "failed" and "working" on every request.
-        if not self._failing:
-            logger.warning(
-                "Cache storage failed (%s); answering from the origin until it recovers", error
-            )
-        else:
-            logger.debug("Cache storage %s failing: %s", operation, error)
-        self._failing.add(operation)
-
-    def _storage_recovered(self, operation: str) -> None:
-        self._failing.discard(operation)
-        if not self._failing:
-            logger.warning("Cache storage is working again")
-
-    def _refresh_in_background(
-        self,
-        request: PreparedRequest,
-        key: str,
-        stored: CachedResponse,
-        kwargs: dict[str, Any],
-        fetch: Callable[[PreparedRequest, Plan, dict[str, Any]], object],
-    ) -> None:
-        """Queue ``fetch(request, plan, send_kwargs)`` on the refresh pool, revalidating
-        ``stored`` when it has validators (RFC 5861 §3)."""
-        refresh_request = request.copy()
-        refresh_request.hooks = {"response": []}  # user hooks ran for the stale answer
-        send_kwargs = dict(kwargs)
-        validators = conditional_headers(stored)
-        plan = Plan(PlanAction.REVALIDATE if validators else PlanAction.FETCH, validators)
-        _refresh_pool.submit(key, lambda: fetch(refresh_request, plan, send_kwargs))
 
     # -- scoping ----------------------------------------------------------------------------
     @contextmanager

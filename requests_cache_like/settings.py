@@ -164,8 +164,9 @@ def _check_optional_str(instance: Any, attribute: Attribute[Any], value: Any) ->
 
 
 def _on_change(instance: CacheSettings, attribute: Attribute[Any], value: Any) -> Any:
-    # Keys depend on several settings; any change drops the memo of computed keys.
+    # Keys and rules depend on several settings; any change drops both memos.
     instance.key_memo.clear()
+    instance.rules_memo.clear()
     if attribute.name == "expire_after":
         object.__setattr__(instance, "expire_after_given", True)
     return value
@@ -206,6 +207,8 @@ class CacheSettings:
     )
     #: Memo of request -> cache key for the hit fast path; cleared whenever a setting changes.
     key_memo: dict[Any, tuple[str, str]] = field(init=False, factory=dict, eq=False, repr=False)
+    #: Memo of (method, options) -> policy Rules, while no URL pattern can change them.
+    rules_memo: dict[Any, Any] = field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.expire_after != NEVER_EXPIRE:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from requests import Request, Response
 
 from ..exceptions import DeserializationError
-from ..keys import create_key
+from ..keys import settings_key
 from ..models import CachedResponse
 from ..models.response import utcnow
 from ..policy.expiration import ExpirationTime, get_expiration_datetime
@@ -305,25 +305,16 @@ class BaseCache:
         if alias != cache_key:
             self.redirects[alias] = cache_key
 
+    def save_aliases(self, aliases: Iterable[str], cache_key: str) -> None:
+        """Make each key in ``aliases`` an alias of the response stored under ``cache_key``."""
+        for alias in aliases:
+            if alias != cache_key:
+                self.redirects[alias] = cache_key
+
     # -- keys ------------------------------------------------------------------------------
     def create_key(self, request: AnyRequest, match_headers: Any = None, **kwargs: Any) -> str:
         """Return the key for ``request`` under this cache's settings."""
-        settings = self._settings
-        headers = settings.match_headers if match_headers is None else match_headers
-        if settings.key_fn is not None:
-            return settings.key_fn(
-                request=request,
-                ignored_parameters=settings.ignored_parameters,
-                match_headers=headers,
-                **kwargs,
-            )
-        return create_key(
-            request,
-            ignored_parameters=settings.ignored_parameters,
-            match_headers=headers,
-            content_root_key=settings.content_root_key,
-            **kwargs,
-        )
+        return settings_key(request, self._settings, match_headers, **kwargs)
 
     # -- inspection ------------------------------------------------------------------------
     def contains(

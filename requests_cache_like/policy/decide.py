@@ -1,8 +1,8 @@
-"""What to do with a request, and whether to store its response.
+"""What to do with a request before anything is sent (RFC 9111 §4, RFC 5861).
 
-Both decisions are pure: they take the request's method, URL and headers, the stored entry (if
-any), the session settings, the per-request options and an explicit ``now``, and return a value.
-The session carries the plan out.
+:func:`plan_request` is the one decision for both modes: it reads the request's headers, the
+stored response it selects (if any), the request's :class:`.rules.Rules` and an explicit
+``now``. :func:`decide` is the same decision for callers that hold settings and options.
 """
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .directives import CacheDirectives, parse_cache_control, request_directives
-from .expiration import (
-    DO_NOT_CACHE,
-    ExpirationTime,
-    get_expiration_datetime,
-    get_url_expiration,
-    parse_http_date,
-    window_allows,
-)
+from .expiration import window_allows
+from .freshness import current_age
+from .messages import is_not_modified
 from .plan import (
     PLAN_BYPASS,
     PLAN_FETCH,
@@ -31,12 +26,11 @@ from .plan import (
     StoredResponse,
     conditional_headers,
 )
-from .standard import decide_standard, store_standard
+from .rules import Rules, build_rules, resolve_expire_after, standards_mode
+from .store import decide_store
 
 if TYPE_CHECKING:
-    from ..settings import CacheSettings, RequestOptions
-
-_EMPTY = CacheDirectives()
+    from .rules import Options, Settings
 
 __all__ = [
     "Plan",
@@ -46,90 +40,153 @@ __all__ = [
     "conditional_headers",
     "decide",
     "decide_store",
+    "plan_request",
     "resolve_expire_after",
     "stale_if_error_allows",
     "standards_mode",
 ]
 
-
-def resolve_expire_after(
-    url: str, settings: CacheSettings, options: RequestOptions
-) -> ExpirationTime:
-    """Return the expire_after that applies: per request, else first matching URL pattern,
-    else the session's."""
-    if options.expire_after is not None:
-        return options.expire_after
-    if settings.urls_expire_after:
-        matched, value = get_url_expiration(url, settings.urls_expire_after)
-        if matched:
-            return value
-    return settings.expire_after
+_EMPTY = CacheDirectives()
+#: Fields that make a request conditional: the application expects the origin's answer.
+_CONDITIONAL_FIELDS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
+_PRECONDITIONS = _CONDITIONAL_FIELDS[2:]
 
 
-def standards_mode(url: str, settings: CacheSettings, options: RequestOptions) -> bool:
-    """True if RFC 9111 alone governs this request: ``cache_control=True`` and no
-    ``expire_after`` given for it (per request, by URL pattern, or for the session)."""
-    if not settings.cache_control or settings.expire_after_given:
-        return False
-    if options.expire_after is not None:
-        return False
-    if settings.urls_expire_after:
-        matched, _ = get_url_expiration(url, settings.urls_expire_after)
-        return not matched
-    return True
+def _window(seconds: int | None, staleness: timedelta) -> bool:
+    return seconds is not None and staleness <= timedelta(seconds=seconds)
 
 
 def _has_cache_headers(headers: Mapping[str, str]) -> bool:
     return "Cache-Control" in headers or "Pragma" in headers
 
 
-def _stale_allowed(
-    stored: StoredResponse, settings: CacheSettings, staleness: timedelta, extension: str
+def stale_window_allows(
+    setting: bool | int | float | timedelta,
+    directive: int | None,
+    response_directives: bool,
+    staleness: timedelta,
 ) -> bool:
-    """True if the session setting named ``extension`` or, with ``cache_control=True``, the
-    response's own directive of that name (RFC 5861) covers ``staleness``."""
-    if window_allows(getattr(settings, extension), staleness):
+    """True if a stale window covers ``staleness``: the session setting, or the response's
+    own directive when response directives are read (RFC 5861 §3, §4)."""
+    if window_allows(setting, staleness):
         return True
-    if settings.cache_control:
-        directives = parse_cache_control(stored.headers.get("Cache-Control"))
-        seconds = getattr(directives, extension)
-        if seconds is not None:
-            return staleness <= timedelta(seconds=seconds)
-    return False
+    return response_directives and _window(directive, staleness)
 
 
-def stale_if_error_allows(stored: StoredResponse, settings: CacheSettings, now: datetime) -> bool:
-    """True if ``stored`` may answer a request whose origin fetch failed (RFC 5861 §4).
-
-    The session setting applies, or, with ``cache_control=True``, the response's own
-    ``stale-if-error`` directive.
-    """
+def stale_if_error_allows(stored: StoredResponse, settings: Settings, now: datetime) -> bool:
+    """True if ``stored`` may answer a request whose origin fetch failed (RFC 5861 §4): the
+    ``stale_if_error`` setting, or with ``cache_control=True`` the response's directive."""
     staleness = now - stored.expires if stored.expires is not None else timedelta(0)
-    return _stale_allowed(stored, settings, staleness, "stale_if_error")
+    directive = parse_cache_control(stored.headers.get("Cache-Control")).stale_if_error
+    return stale_window_allows(
+        settings.stale_if_error, directive, settings.cache_control, staleness
+    )
 
 
-def _stale_while_revalidate_allows(
-    stored: StoredResponse, settings: CacheSettings, staleness: timedelta
-) -> bool:
-    """True if ``stored`` may be served while it is refreshed in the background (RFC 5861 §3)."""
-    return _stale_allowed(stored, settings, staleness, "stale_while_revalidate")
+def plan_request(
+    headers: Mapping[str, str],
+    stored: StoredResponse | None,
+    rules: Rules,
+    now: datetime,
+) -> Plan:
+    """Return the plan for one request (RFC 9111 §4: constructing responses from caches).
 
+    ``headers`` are the request's headers, ``stored`` the response its key (and, in
+    standards mode, its ``Vary`` fields) select, if any.
+    """
+    if not rules.cacheable:
+        return PLAN_BYPASS
+    request_cc = request_directives(headers) if _has_cache_headers(headers) else _EMPTY
+    if rules.force_refresh:
+        return PLAN_FETCH
+    only_if_cached = rules.only_if_cached or request_cc.only_if_cached
+    if stored is None:
+        return PLAN_GATEWAY_TIMEOUT if only_if_cached else PLAN_FETCH
 
-def _outside_request_limits(
-    request_cc: CacheDirectives, stored: StoredResponse, now: datetime
-) -> bool:
-    """True if a fresh response is older than request max-age or fresh for less than
-    min-fresh."""
-    if request_cc.max_age is not None and now - stored.created_at > timedelta(
-        seconds=request_cc.max_age
-    ):
-        return True
+    response_cc = parse_cache_control(stored.headers.get("Cache-Control"))
+    # Standards mode reads the stored response's no-cache on every use; override mode decided
+    # its expiry from it when storing it (already stale).
+    response_no_cache = rules.mode.rfc_freshness and response_cc.no_cache
     expires = stored.expires
-    return (
+    fresh = expires is None or now < expires
+    # §5.2.1.1: the client accepts nothing older than its max-age, fresh or stale.
+    too_old = request_cc.max_age is not None and current_age(stored, now) > timedelta(
+        seconds=request_cc.max_age
+    )
+    # §5.2.1.3: min-fresh narrows what the client accepts as fresh.
+    if too_old or (
         request_cc.min_fresh is not None
         and expires is not None
         and expires - now < timedelta(seconds=request_cc.min_fresh)
+    ):
+        fresh = False
+    # §5.2.1.4 / §5.2.2.4: no-cache means "validate before every use".
+    must_validate = rules.refresh or request_cc.no_cache or response_no_cache
+    staleness = now - expires if expires is not None else timedelta(0)
+    # §5.2.2.2: once stale, a must-revalidate response is never used unvalidated.
+    stale_allowed = not (response_cc.must_revalidate or response_no_cache)
+
+    # §5.2.1.2: max-stale accepts this much staleness (unless the response forbids it).
+    if (fresh and not must_validate) or (
+        not must_validate
+        and not too_old
+        and stale_allowed
+        and request_cc.max_stale is not None
+        and staleness <= timedelta(seconds=request_cc.max_stale)
+    ):
+        return _usable(headers, stored, rules, now)
+
+    if (
+        not must_validate
+        and stale_allowed
+        and not only_if_cached
+        # A client that bounds the age it accepts does not want a stale answer, even one
+        # refreshed behind its back (§5.2.1.1, RFC 5861 §3).
+        and request_cc.max_age is None
+        and request_cc.min_fresh is None
+        and stale_window_allows(
+            rules.stale_while_revalidate,
+            response_cc.stale_while_revalidate,
+            rules.response_directives,
+            staleness,
+        )
+    ):
+        return Plan(PlanAction.SERVE_STALE_AND_REFRESH)
+    if only_if_cached:
+        return PLAN_GATEWAY_TIMEOUT
+
+    # RFC 5861 §4: stale-if-error covers 5xx answers and failures. §4.2.4 lets a
+    # disconnected cache serve stale, unless the response forbids it: then a 504 (§5.2.2.2).
+    fallback = stale_allowed and stale_window_allows(
+        rules.stale_if_error, response_cc.stale_if_error, rules.response_directives, staleness
     )
+    disconnect = "raise"
+    if rules.mode.stale_on_disconnect:
+        disconnect = "stale" if stale_allowed else "gateway_timeout"
+    if rules.mode.answer_conditionals and any(name in headers for name in _CONDITIONAL_FIELDS):
+        # The application validates its own copy: its request goes through unchanged.
+        return Plan(PlanAction.FETCH, stale_fallback=fallback, on_disconnect=disconnect)
+    validators = conditional_headers(stored)
+    action = PlanAction.REVALIDATE if validators else PlanAction.FETCH
+    return Plan(action, validators, stale_fallback=fallback, on_disconnect=disconnect)
+
+
+def _usable(
+    headers: Mapping[str, str], stored: StoredResponse, rules: Rules, now: datetime
+) -> Plan:
+    """The plan for a stored response the request accepts as it is."""
+    conditional = None
+    if rules.mode.answer_conditionals:
+        conditional = is_not_modified(headers, stored.headers, now)
+        if conditional is True:
+            return Plan(PlanAction.NOT_MODIFIED)
+        if conditional is None and any(name in headers for name in _PRECONDITIONS):
+            return PLAN_FETCH  # If-Match and friends are for the origin to evaluate
+    if rules.always_revalidate and conditional is None:
+        validators = conditional_headers(stored)
+        if validators:
+            return Plan(PlanAction.REVALIDATE, validators)
+    return PLAN_SERVE
 
 
 def decide(
@@ -137,149 +194,10 @@ def decide(
     url: str,
     headers: Mapping[str, str],
     stored: StoredResponse | None,
-    settings: CacheSettings,
-    options: RequestOptions,
+    settings: Settings,
+    options: Options,
     now: datetime,
 ) -> Plan:
-    """Return the plan for one request (RFC 9111 §4: constructing responses from caches).
-
-    ``headers`` are the request's headers, ``stored`` the entry found under its key, if any.
-    """
-    if settings.disabled or method not in settings.allowable_methods:
-        return PLAN_BYPASS
-    if resolve_expire_after(url, settings, options) == DO_NOT_CACHE:
-        return PLAN_BYPASS
-    if standards_mode(url, settings, options):
-        return decide_standard(headers, stored, settings, options, now)  # type: ignore[arg-type]
-    request_cc = request_directives(headers) if _has_cache_headers(headers) else _EMPTY
-    if options.force_refresh:
-        return PLAN_FETCH
-    only_if_cached = options.only_if_cached or settings.only_if_cached or request_cc.only_if_cached
-    if stored is None:
-        return PLAN_GATEWAY_TIMEOUT if only_if_cached else PLAN_FETCH
-
-    expires = stored.expires
-    fresh = expires is None or now < expires
-    # Request max-age / min-fresh narrow what the client accepts (RFC 9111 §5.2.1.1, .3).
-    if fresh and request_cc is not _EMPTY and _outside_request_limits(request_cc, stored, now):
-        fresh = False
-    must_validate = options.refresh or request_cc.no_cache
-
-    if fresh and not must_validate:
-        if settings.always_revalidate:
-            validators = conditional_headers(stored)
-            if validators:
-                return Plan(PlanAction.REVALIDATE, validators, stale_fallback=False)
-        return PLAN_SERVE
-
-    staleness = now - expires if expires is not None else timedelta(0)
-    if not fresh and not must_validate:
-        # Request max-stale (RFC 9111 §5.2.1.2) accepts a stale response, unless the response
-        # itself said must-revalidate (§5.2.2.2).
-        if request_cc.max_stale is not None and staleness <= timedelta(
-            seconds=request_cc.max_stale
-        ):
-            response_cc = parse_cache_control(stored.headers.get("Cache-Control"))
-            if not response_cc.must_revalidate:
-                return PLAN_SERVE
-        # A client that bounds the age it accepts (max-age, min-fresh) does not want a stale
-        # answer, even one refreshed behind its back (RFC 9111 §5.2.1.1, RFC 5861 §3).
-        client_bounds_age = request_cc.max_age is not None or request_cc.min_fresh is not None
-        if (
-            not only_if_cached
-            and not client_bounds_age
-            and _stale_while_revalidate_allows(stored, settings, staleness)
-        ):
-            return Plan(PlanAction.SERVE_STALE_AND_REFRESH)
-
-    if only_if_cached:
-        return PLAN_GATEWAY_TIMEOUT
-    fallback = stale_if_error_allows(stored, settings, now)
-    validators = conditional_headers(stored)
-    if validators:
-        return Plan(PlanAction.REVALIDATE, validators, stale_fallback=fallback)
-    return Plan(PlanAction.FETCH, stale_fallback=fallback)
-
-
-def _header_expiry(
-    response_cc: CacheDirectives, response_headers: Mapping[str, str], now: datetime
-) -> tuple[bool, datetime | None]:
-    """Return ``(decided, expires)`` from response freshness headers (RFC 9111 §4.2.1)."""
-    if response_cc.no_cache:
-        return True, now  # store, but revalidate before every use (§5.2.2.4)
-    if response_cc.immutable:
-        return True, None
-    if response_cc.max_age is not None:
-        return True, now + timedelta(seconds=response_cc.max_age)
-    expires_header = response_headers.get("Expires")
-    if expires_header is not None:
-        # An invalid Expires value means "already expired" (§5.3).
-        return True, parse_http_date(expires_header) or now
-    return False, None
-
-
-def decide_store(
-    method: str,
-    url: str,
-    request_headers: Mapping[str, str],
-    status_code: int,
-    response_headers: Mapping[str, str],
-    settings: CacheSettings,
-    options: RequestOptions,
-    now: datetime,
-    request_time: datetime | None = None,
-) -> StoreDecision:
-    """Return whether to store a response, and its expiry (RFC 9111 §3: storing responses).
-
-    ``now`` is when the response arrived, ``request_time`` when its request was sent (for
-    the age correction of standards mode; default ``now``). In standards mode see
-    :func:`.standard.store_standard`; otherwise expiration precedence is as in
-    requests-cache 1.x: response ``Cache-Control``/``Expires`` (with ``cache_control=True``),
-    then request ``Cache-Control: max-age``, then the per-request ``expire_after``, the first
-    matching ``urls_expire_after`` pattern, and the session's ``expire_after``.
-    """
-    if settings.read_only or settings.disabled:
-        return StoreDecision(False, reason="read-only")
-    if standards_mode(url, settings, options):
-        return store_standard(
-            method,
-            status_code,
-            request_headers,
-            response_headers,
-            settings,
-            request_time or now,
-            now,
-        )
-    if method not in settings.allowable_methods:
-        return StoreDecision(False, reason=f"method {method} not in allowable_methods")
-    if status_code not in settings.allowable_codes:
-        return StoreDecision(False, reason=f"status {status_code} not in allowable_codes")
-    expire_after = resolve_expire_after(url, settings, options)
-    if expire_after == DO_NOT_CACHE:
-        return StoreDecision(False, reason="DO_NOT_CACHE")
-    request_cc = (
-        request_directives(request_headers) if _has_cache_headers(request_headers) else _EMPTY
-    )
-    if request_cc.no_store:
-        return StoreDecision(False, reason="request no-store")
-
-    decided = False
-    expires: datetime | None = None
-    if settings.cache_control:
-        response_cc = parse_cache_control(response_headers.get("Cache-Control"))
-        if response_cc.no_store:
-            return StoreDecision(False, reason="response no-store")
-        decided, expires = _header_expiry(response_cc, response_headers, now)
-    if not decided and request_cc.max_age is not None:
-        decided, expires = True, now + timedelta(seconds=request_cc.max_age)
-    if not decided:
-        expires = get_expiration_datetime(expire_after, now)
-
-    if (
-        expires is not None
-        and expires <= now
-        and not ("ETag" in response_headers or "Last-Modified" in response_headers)
-    ):
-        # Already stale and nothing to revalidate with: storing it would only waste space.
-        return StoreDecision(False, reason="expires immediately and has no validator")
-    return StoreDecision(True, expires)
+    """Return the plan for one request: :func:`plan_request` under the rules that
+    ``settings`` and ``options`` give a ``method`` request for ``url``."""
+    return plan_request(headers, stored, build_rules(method, url, settings, options), now)

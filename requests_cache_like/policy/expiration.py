@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from fnmatch import translate
 
 from attrs import frozen
+
+from .freshness import parse_http_date as _parse_date
 
 __all__ = [
     "DO_NOT_CACHE",
@@ -51,14 +52,10 @@ def window_allows(window: bool | int | float | timedelta | None, staleness: time
 
 
 def parse_http_date(value: str) -> datetime | None:
-    """Return an aware UTC datetime for an HTTP-date (RFC 9110 §5.6.7), or None if invalid."""
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    """Return an aware UTC datetime for a date a user wrote as an HTTP-date, or None.
+
+    Lenient: :func:`.freshness.parse_http_date` with ``lenient=True``."""
+    return _parse_date(value, lenient=True)
 
 
 def _parse_time_string(value: str) -> datetime | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 from .directives import MAX_DELTA_SECONDS, CacheDirectives
 
@@ -16,9 +18,12 @@ __all__ = [
     "HEURISTIC_FRACTION",
     "HEURISTIC_LIMIT",
     "UNDERSTOOD_STATUSES",
+    "age_header",
     "age_value",
     "corrected_initial_age",
+    "current_age",
     "freshness_lifetime",
+    "parse_http_date",
     "parse_http_date_strict",
 ]
 
@@ -63,17 +68,44 @@ _RFC850 = re.compile(rf"{_LONG_DAY}, (\d\d)-([a-z]{{3}})-(\d\d) {_TIME} gmt", re
 _ASCTIME = re.compile(rf"{_DAY} ([a-z]{{3}}) ([ \d]\d) {_TIME} (\d{{4}})", re.IGNORECASE)
 
 
-def parse_http_date_strict(value: str | None, now: datetime | None = None) -> datetime | None:
-    """Return the time in an HTTP-date (RFC 9110 §5.6.7), or None if it is not one.
+def parse_http_date(
+    value: str | None, now: datetime | None = None, *, lenient: bool = False
+) -> datetime | None:
+    """Return the time in an HTTP-date (RFC 9110 §5.6.7) as aware UTC, or None if it is not one.
 
-    IMF-fixdate, the obsolete RFC 850 and asctime forms are accepted, with any letter case;
-    anything else (other time zones, missing comma, one-digit hours, several values) is
-    invalid. A two-digit RFC 850 year more than 50 years ahead of ``now`` is taken as the
-    previous century (§5.6.7).
+    This is the project's one date parser. Header values are read strictly: IMF-fixdate, the
+    obsolete RFC 850 and asctime forms, with any letter case; anything else (other time
+    zones, missing comma, one-digit hours, several values) is invalid, and an invalid
+    ``Expires`` means "already stale". A two-digit RFC 850 year more than 50 years ahead of
+    ``now`` is taken as the previous century (§5.6.7).
+
+    ``lenient=True`` is for dates a user writes (``expire_after="..."``): any RFC 5322 date
+    is also accepted, with a numeric or named zone (``+0200``, ``EST``).
     """
     if not value:
         return None
-    value = value.strip()
+    parsed = _parse_strict(value.strip(), now)
+    if parsed is None and lenient:
+        parsed = _parse_rfc5322(value)
+    return parsed
+
+
+def parse_http_date_strict(value: str | None, now: datetime | None = None) -> datetime | None:
+    """:func:`parse_http_date` of a header value (strict)."""
+    return parse_http_date(value, now)
+
+
+def _parse_rfc5322(value: str) -> datetime | None:
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _parse_strict(value: str, now: datetime | None) -> datetime | None:
     rfc850 = False
     match = _IMF_FIXDATE.fullmatch(value)
     if match:
@@ -110,6 +142,26 @@ def parse_http_date_strict(value: str | None, now: datetime | None = None) -> da
     return parsed
 
 
+class AgedResponse(Protocol):
+    """What the age of a stored response is computed from."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def initial_age(self) -> float: ...
+
+
+def current_age(stored: AgedResponse, now: datetime) -> timedelta:
+    """Return the age of a stored response now (RFC 9111 §4.2.3): its corrected initial age
+    plus the time it has been stored. Override mode stores no initial age (0)."""
+    return timedelta(seconds=stored.initial_age) + max(timedelta(0), now - stored.created_at)
+
+
+def age_header(stored: AgedResponse, now: datetime) -> str:
+    """Return the ``Age`` field value of a stored response served ``now`` (RFC 9111 §5.1)."""
+    return str(int(current_age(stored, now).total_seconds()))
+
+
 def age_value(headers: Mapping[str, str]) -> int:
     """Return the ``Age`` a response arrived with, in seconds (RFC 9111 §5.1).
 
@@ -132,7 +184,7 @@ def corrected_initial_age(
     The larger of the apparent age (from ``Date``) and the ``Age`` header plus the time the
     request took, so clocks that disagree never make a response look younger than it is.
     """
-    date = parse_http_date_strict(headers.get("Date"), response_time)
+    date = parse_http_date(headers.get("Date"), response_time)
     apparent_age = max(timedelta(0), response_time - date) if date else timedelta(0)
     response_delay = max(timedelta(0), response_time - request_time)
     corrected_age_value = timedelta(seconds=age_value(headers)) + response_delay
@@ -141,19 +193,19 @@ def corrected_initial_age(
 
 def _expires_lifetime(headers: Mapping[str, str], response_time: datetime) -> timedelta:
     """``Expires`` minus ``Date`` (RFC 9111 §4.2.1); an invalid ``Expires`` is already stale."""
-    expires = parse_http_date_strict(headers.get("Expires"), response_time)
+    expires = parse_http_date(headers.get("Expires"), response_time)
     if expires is None:
         return timedelta(0)
-    date = parse_http_date_strict(headers.get("Date"), response_time) or response_time
+    date = parse_http_date(headers.get("Date"), response_time) or response_time
     return max(timedelta(0), expires - date)
 
 
 def _heuristic_lifetime(headers: Mapping[str, str], response_time: datetime) -> timedelta | None:
     """A fraction of the time since ``Last-Modified`` (RFC 9111 §4.2.2), or None."""
-    last_modified = parse_http_date_strict(headers.get("Last-Modified"), response_time)
+    last_modified = parse_http_date(headers.get("Last-Modified"), response_time)
     if last_modified is None:
         return None
-    date = parse_http_date_strict(headers.get("Date"), response_time) or response_time
+    date = parse_http_date(headers.get("Date"), response_time) or response_time
     if last_modified > date:
         return None
     return min((date - last_modified) * HEURISTIC_FRACTION, HEURISTIC_LIMIT)

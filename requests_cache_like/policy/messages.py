@@ -13,7 +13,7 @@ from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from .directives import parse_cache_control
-from .freshness import parse_http_date_strict
+from .freshness import parse_http_date
 
 __all__ = [
     "HOP_BY_HOP",
@@ -118,10 +118,10 @@ def is_not_modified(
     if_modified_since = request_headers.get("If-Modified-Since")
     if if_modified_since is None:
         return None
-    since = parse_http_date_strict(if_modified_since, now)
+    since = parse_http_date(if_modified_since, now)
     if since is None:
         return False
-    modified = parse_http_date_strict(
+    modified = parse_http_date(
         stored_headers.get("Last-Modified") or stored_headers.get("Date"), now
     )
     return modified is not None and modified <= since

@@ -1,0 +1,557 @@
+"""Carrying out a plan: the one engine behind both modes.
+
+For each request sent through a cached session: rules → key → lookup → decide → (send) →
+what the answer means → write. Every decision is made in :mod:`.policy`; this module does
+the I/O those decisions call for: storage reads and writes (through :class:`StorageGuard`,
+which applies ``on_backend_error``), sending over the session's adapters, and shaping the
+response the caller gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from requests import PreparedRequest, Request, Response
+from requests.exceptions import RequestException
+from requests.structures import CaseInsensitiveDict
+
+from .backends import EntryTooLargeError
+from .concurrency import REFRESH_POOL
+from .exceptions import StorageError
+from .keys import settings_key, variant_key
+from .models import CachedRequest, CachedResponse
+from .models.raw import rewind_stream
+from .models.response import set_response_attributes, utcnow
+from .policy import Plan, PlanAction, Rules, StoreDecision, plan_request, store_decision
+from .policy.freshness import age_header
+from .policy.messages import not_modified_headers, unstorable_headers, variants_match, vary_names
+from .policy.plan import PLAN_BYPASS, PLAN_FETCH, conditional_headers
+from .policy.respond import Outcome, Reply, head_agrees, on_error, refresh_headers, respond
+from .policy.rules import build_rules
+from .policy.select import byte_slice, range_usable, same_range, variant_needed
+
+if TYPE_CHECKING:
+    from .backends import BaseCache
+    from .settings import CacheSettings, RequestOptions
+
+__all__ = ["Exchange", "PendingStore", "StorageGuard", "answer_from", "lookup", "rules_for"]
+
+logger = logging.getLogger(__name__)
+
+_RULES_MEMO_LIMIT = 256
+Transport = Callable[..., Response]
+
+
+def rules_for(settings: CacheSettings, method: str, url: str, options: RequestOptions) -> Rules:
+    """Return the policy's rules for one request, memoised while no URL pattern applies."""
+    if settings.urls_expire_after:
+        return build_rules(method, url, settings, options)
+    memo = settings.rules_memo
+    rules: Rules | None = memo.get((method, options))
+    if rules is None:
+        if len(memo) >= _RULES_MEMO_LIMIT:
+            memo.clear()
+        rules = memo[(method, options)] = build_rules(method, url, settings, options)
+    return rules
+
+
+class StorageGuard:
+    """A session's storage calls, with ``on_backend_error`` applied once for all of them.
+
+    With ``"bypass"`` a :class:`StorageError` is a miss (read) or a skipped write, logged once
+    at WARNING until storage works again; with ``"raise"`` it reaches the caller. An entry
+    too large for the backend is always logged and skipped.
+    """
+
+    def __init__(self) -> None:
+        self._failing: set[str] = set()  # "reads" / "writes" while storage fails
+
+    def read(
+        self, cache: BaseCache, key: str, follow_redirects: bool, on_error: str
+    ) -> CachedResponse | None:
+        """Return the response stored under ``key`` (or its redirect alias), or None."""
+        try:
+            cached: CachedResponse | None = cache.get_response(
+                key, follow_redirects=follow_redirects
+            )
+        except StorageError as exc:
+            self._failed(exc, "reads", on_error)
+            return None
+        if self._failing:
+            self._recovered("reads")
+        return cached
+
+    def write(self, write: Callable[[], object], on_error: str) -> bool:
+        """Run a write; return False if it did not happen."""
+        try:
+            write()
+        except EntryTooLargeError as exc:
+            logger.warning("Response not cached: %s", exc)
+            return False
+        except StorageError as exc:
+            self._failed(exc, "writes", on_error)
+            return False
+        if self._failing:
+            self._recovered("writes")
+        return True
+
+    def _failed(self, error: StorageError, operation: str, on_error: str) -> None:
+        if on_error != "bypass":
+            raise error
+        # Reads and writes are tracked apart and storage counts as working again only when
+        # both are, so a store that serves reads but refuses writes warns once instead of
+        # flapping between "failed" and "working" on every request.
+        if not self._failing:
+            logger.warning(
+                "Cache storage failed (%s); answering from the origin until it recovers", error
+            )
+        else:
+            logger.debug("Cache storage %s failing: %s", operation, error)
+        self._failing.add(operation)
+
+    def _recovered(self, operation: str) -> None:
+        self._failing.discard(operation)
+        if not self._failing:
+            logger.warning("Cache storage is working again")
+
+
+def lookup(
+    read: Callable[[str, bool], CachedResponse | None],
+    key: str,
+    get_key: Callable[[], str],
+    method: str,
+    headers: Mapping[str, str] | None,
+    rules: Rules,
+    follow_redirects: bool = True,
+) -> tuple[CachedResponse | None, CachedResponse | None]:
+    """Return ``(primary, selected)``: the newest response stored under the request's key
+    and the one the request selects (its ``Vary`` variant and range), each or both None.
+
+    ``headers`` None means the request's headers are not known yet: a response that varies
+    on them is then not selected.
+    """
+    primary = read(key, follow_redirects)
+    if primary is None and method == "HEAD" and rules.mode.head_from_get:
+        key = get_key()  # RFC 9111 §4: a stored GET response can answer HEAD
+        primary = read(key, True)
+    if primary is None:
+        return None, None
+    selected: CachedResponse | None = primary
+    if rules.mode.vary_variants:
+        if headers is None:
+            selected = None if "Vary" in primary.headers else primary
+        else:
+            choice = variant_needed(primary, headers)
+            if choice is False:
+                selected = None
+            elif choice is not True:
+                variant = read(variant_key(key, primary.vary_group, choice, headers), False)
+                match = variant is not None and variants_match(
+                    choice, variant.request.headers, headers
+                )
+                selected = variant if match else None
+    if (
+        selected is not None
+        and rules.mode.serve_ranges
+        and not range_usable(selected, len(selected.content), headers or {})
+    ):
+        selected = None
+    return primary, selected
+
+
+def answer_from(
+    stored: CachedResponse, method: str, headers: Mapping[str, str], rules: Rules, now: datetime
+) -> CachedResponse:
+    """Return the response to give for a request from ``stored``: with its ``Age``, cut to the
+    requested range, without a body for HEAD, as the mode asks."""
+    mode = rules.mode
+    range_header = headers.get("Range") if mode.serve_ranges else None
+    head = method == "HEAD" and mode.head_from_get
+    if not (mode.age_header or range_header or head):
+        return stored
+    response = stored.copy()
+    if mode.age_header:
+        response.headers["Age"] = age_header(stored, now)
+    if range_header and not same_range(stored, range_header):
+        body = stored.content or b""
+        part = byte_slice(stored, len(body), range_header)
+        if part is not None:
+            start, end, total, offset = part
+            response._content = body[start - offset : end - offset + 1]
+            response.status_code, response.reason = 206, "Partial Content"
+            response.headers["Content-Range"] = f"bytes {start}-{end}/{total}"
+            response.headers["Content-Length"] = str(end - start + 1)
+    if head:
+        response._content = b""
+    return response
+
+
+#: The attribute of a response whose store waits for its redirect chain to be known.
+PENDING_STORE = "_cache_pending_store"
+
+
+class PendingStore:
+    """The store of the last hop of a redirect chain, written once the chain is known so the
+    stored response carries its history."""
+
+    def __init__(
+        self, exchange: Exchange, cached: CachedResponse, primary: CachedResponse | None
+    ) -> None:
+        self.exchange = exchange
+        self.cached = cached
+        self.primary = primary
+
+    def commit(self, history: list[Response]) -> bool:
+        """Write the response with ``history`` (secrets redacted); False if not written."""
+        ignored = self.exchange.settings.ignored_parameters
+        self.cached.history = [
+            hop
+            if isinstance(hop, CachedResponse)
+            else CachedResponse.from_response(hop, None, ignored)
+            for hop in history
+        ]
+        return self.exchange.write(lambda: self.exchange.save(self.cached, self.primary))
+
+
+class Exchange:
+    """One request carried out under its rules, for one session's cache and settings."""
+
+    def __init__(
+        self,
+        cache: BaseCache,
+        settings: CacheSettings,
+        guard: StorageGuard,
+        transport: Transport,
+        request: PreparedRequest,
+        rules: Rules,
+        key: str,
+        send_kwargs: Mapping[str, Any],
+        defer_store: bool = False,
+    ) -> None:
+        self.cache = cache
+        #: A hop of a redirect chain: its store waits for the chain's history (PendingStore).
+        self.defer_store = defer_store
+        self.settings = settings
+        self.guard = guard
+        self.transport = transport
+        self.request = request
+        self.method = (request.method or "GET").upper()
+        self.rules = rules
+        self.key = key
+        self.send_kwargs = send_kwargs
+
+    # -- storage ------------------------------------------------------------------------------
+    def read(self, key: str, follow_redirects: bool) -> CachedResponse | None:
+        """Read ``key`` (fail-open as the settings say)."""
+        return self.guard.read(self.cache, key, follow_redirects, self.settings.on_backend_error)
+
+    def write(self, write: Callable[[], object]) -> bool:
+        """Run a storage write (fail-open as the settings say); False if it did not happen."""
+        return self.guard.write(write, self.settings.on_backend_error)
+
+    def key_as(self, method: str) -> str:
+        """The key of this request sent with another method."""
+        other = self.request.copy()
+        other.method = method
+        return settings_key(other, self.settings)
+
+    # -- the request --------------------------------------------------------------------------
+    def answer(self, known_miss: bool = False) -> Response:
+        """Answer the request: from the cache, or from the origin as the plan says.
+        ``known_miss``: nothing is stored under the key (just read), so it is not read again."""
+        rules = self.rules
+        if not rules.cacheable:
+            return self.fetch(PLAN_BYPASS, None, None)
+        headers = self.request.headers
+        primary = selected = None
+        if not (rules.force_refresh or known_miss):
+            primary, selected = lookup(
+                self.read,
+                self.key,
+                lambda: self.key_as("GET"),
+                self.method,
+                headers,
+                rules,
+                self.send_kwargs.get("allow_redirects", True),
+            )
+        now = utcnow()
+        plan = plan_request(headers, selected, rules, now)
+        action = plan.action
+        if action is PlanAction.SERVE and selected is not None:
+            return answer_from(selected, self.method, headers, rules, now)
+        if action is PlanAction.NOT_MODIFIED and selected is not None:
+            return self.not_modified(selected, now)
+        if action is PlanAction.GATEWAY_TIMEOUT:
+            return self.gateway_timeout()
+        if action is PlanAction.SERVE_STALE_AND_REFRESH and selected is not None:
+            self.refresh_in_background(primary, selected)
+            return answer_from(selected, self.method, headers, rules, now)
+        return self.fetch(plan, primary, selected)
+
+    def not_modified(self, stored: CachedResponse, now: datetime) -> CachedResponse:
+        """A 304 built from the stored response, for the application's own conditional
+        request (RFC 9110 §15.4.5)."""
+        response = answer_from(stored, self.method, {}, self.rules, now).copy()
+        response.status_code, response.reason = 304, "Not Modified"
+        response.headers = CaseInsensitiveDict(not_modified_headers(response.headers))
+        response._content = b""
+        return response
+
+    def gateway_timeout(self) -> CachedResponse:
+        """A 504 made by the cache: nothing usable is stored and it may not ask the origin."""
+        response = CachedResponse(
+            url=self.request.url or "",
+            status_code=504,
+            reason="Not Cached",
+            request=CachedRequest.from_request(self.request, self.settings.ignored_parameters),
+            expires=None,
+        )
+        response.cache_key = self.key
+        return response
+
+    def refresh_in_background(self, primary: CachedResponse | None, stale: CachedResponse) -> None:
+        """Queue a refresh of ``stale`` (revalidating it when it has validators, RFC 5861 §3);
+        the caller is answered with it meanwhile."""
+        request = self.request.copy()
+        request.hooks = {"response": []}  # user hooks run for the stale answer only
+        validators = conditional_headers(stale)
+        plan = Plan(PlanAction.REVALIDATE if validators else PlanAction.FETCH, validators)
+        refresh = Exchange(
+            self.cache,
+            self.settings,
+            self.guard,
+            self.transport,
+            request,
+            self.rules,
+            self.key,
+            self.send_kwargs,
+        )
+        # The caller holds ``stale``: a 304 freshens a copy of it, never theirs.
+        REFRESH_POOL.submit(self.key, lambda: refresh.fetch(plan, primary, stale.copy()))
+
+    # -- the origin ---------------------------------------------------------------------------
+    def fetch(
+        self, plan: Plan, primary: CachedResponse | None, selected: CachedResponse | None
+    ) -> Response:
+        """Send the request as the plan says (one hop) and answer as the origin's answer
+        means."""
+        outgoing = self.request.copy()
+        outgoing.hooks = {"response": []}  # dispatched once, on the answer, by the session
+        if plan.action is PlanAction.REVALIDATE:
+            outgoing.headers.update(plan.conditional_headers)
+        request_time = utcnow()
+        try:
+            response = self.transport(outgoing, **{**self.send_kwargs, "allow_redirects": False})
+        except RequestException as exc:
+            fallback = on_error(plan, selected is not None)
+            if fallback == "stale" and selected is not None:
+                logger.warning("Serving stale response for %s after error: %s", outgoing.url, exc)
+                return answer_from(
+                    selected, self.method, self.request.headers, self.rules, utcnow()
+                )
+            if fallback == "gateway_timeout":
+                logger.warning("Cannot revalidate %s (%s): answering 504", outgoing.url, exc)
+                return self.gateway_timeout()
+            raise
+        if response.next is not None:
+            response.next.hooks = self.request.hooks  # as requests would have prepared it
+        outcome = respond(
+            self.method,
+            self.request.url or "",
+            self.request.headers,
+            response.status_code,
+            response.headers,
+            plan,
+            selected,
+            None if primary is None else primary.status_code,
+            self.rules,
+        )
+        return self.apply(outcome, response, primary, selected, request_time)
+
+    def apply(
+        self,
+        outcome: Outcome,
+        response: Response,
+        primary: CachedResponse | None,
+        selected: CachedResponse | None,
+        request_time: datetime,
+    ) -> Response:
+        """Carry out what the origin's answer means; return the caller's answer."""
+        response_time = utcnow()
+        if outcome.invalidate and not self.rules.read_only:
+            self.invalidate(outcome.invalidate)
+        reply = outcome.reply
+        if reply is not Reply.STORE and reply is not Reply.PASS:
+            response.close()  # the answer is not used: release its connection
+        if reply is Reply.STALE and selected is not None:
+            logger.warning(
+                "Serving stale response for %s after status %s", response.url, response.status_code
+            )
+            return answer_from(
+                selected, self.method, self.request.headers, self.rules, response_time
+            )
+        if reply is Reply.REFETCH:
+            return self.fetch(PLAN_FETCH, primary, None)
+        if reply is Reply.FRESHEN and selected is not None:
+            updated = self.freshen(selected, response.headers, request_time, response_time)
+            updated.revalidated = True
+            return answer_from(
+                updated, self.method, self.request.headers, self.rules, response_time
+            )
+        if outcome.freshen_stored and selected is not None:
+            self.freshen(selected, response.headers, request_time, response_time)
+        if outcome.freshen_get:
+            self.freshen_get(response, request_time, response_time)
+        if outcome.store_for_get and not self.send_kwargs.get("stream"):
+            self.store_for_get(response, request_time, response_time)
+        following = self.send_kwargs.get("allow_redirects", True) and response.is_redirect
+        if reply is Reply.STORE and not following:
+            return self.store(response, primary, request_time, response_time)
+        return set_response_attributes(response, self.key)
+
+    # -- writing ------------------------------------------------------------------------------
+    def decide_store(
+        self,
+        method: str,
+        status_code: int,
+        response_headers: Mapping[str, str],
+        request_time: datetime,
+        response_time: datetime,
+    ) -> StoreDecision:
+        """:func:`.policy.store_decision` for this request."""
+        return store_decision(
+            method,
+            status_code,
+            self.request.headers,
+            response_headers,
+            self.rules,
+            request_time,
+            response_time,
+        )
+
+    def to_stored(
+        self, response: Response, decision: StoreDecision, response_time: datetime
+    ) -> CachedResponse:
+        """The stored form of a live response: secrets redacted, without the fields a cache
+        must not keep (RFC 9111 §3.1), with its age on arrival."""
+        cached = CachedResponse.from_response(
+            response, decision.expires, self.settings.ignored_parameters, response_time
+        )
+        for name in unstorable_headers(response.headers):
+            cached.headers.pop(name, None)
+        cached.initial_age = decision.initial_age
+        return cached
+
+    def store(
+        self,
+        response: Response,
+        primary: CachedResponse | None,
+        request_time: datetime,
+        response_time: datetime,
+    ) -> Response:
+        """Store the origin's answer if the policy and ``filter_fn`` agree; return it with
+        the cache attributes."""
+        decision = self.decide_store(
+            self.method, response.status_code, response.headers, request_time, response_time
+        )
+        filter_fn = self.settings.filter_fn
+        if not decision.store or (filter_fn is not None and not filter_fn(response)):
+            return set_response_attributes(response, self.key)
+        cached = self.to_stored(response, decision, response_time)
+        if self.defer_store:
+            setattr(response, PENDING_STORE, PendingStore(self, cached, primary))
+            written = True
+        else:
+            written = self.write(lambda: self.save(cached, primary))
+        if self.send_kwargs.get("stream"):
+            rewind_stream(response)
+        if not written:
+            return set_response_attributes(response, self.key)
+        return set_response_attributes(
+            response, self.key, response_time, decision.expires, response_time
+        )
+
+    def save(self, cached: CachedResponse, primary: CachedResponse | None) -> None:
+        """Write ``cached`` under the request's key and, in a mode that keeps ``Vary``
+        variants, under its variant key too (RFC 9111 §4.1)."""
+        key = self.key
+        names = vary_names(cached.headers) if self.rules.mode.vary_variants else None
+        if names is not None and names != ("*",):
+            same_group = primary is not None and primary.vary_group and primary.cache_key == key
+            cached.vary_group = (
+                primary.vary_group if same_group and primary else uuid.uuid4().hex[:16]
+            )
+            variant = variant_key(key, cached.vary_group, names, cached.request.headers)
+            self.cache.responses.set(variant, cached, cached.expires)
+        self.cache.responses.set(key, cached, cached.expires)
+
+    def freshen(
+        self,
+        stored: CachedResponse,
+        headers: Mapping[str, str],
+        request_time: datetime,
+        response_time: datetime,
+    ) -> CachedResponse:
+        """Return ``stored`` updated from a 304 or HEAD answer's ``headers`` with its
+        freshness recomputed (RFC 9111 §4.3.4), written back when it may still be stored."""
+        updated = stored.copy()
+        refresh_headers(updated.headers, headers, self.rules)
+        decision = self.decide_store(
+            (stored.request.method or "GET").upper(),
+            updated.status_code,
+            updated.headers,
+            request_time,
+            response_time,
+        )
+        updated.created_at = response_time
+        updated.expires = decision.expires
+        updated.initial_age = decision.initial_age
+        key = stored.cache_key or self.key
+        if decision.store and key:
+            self.write(lambda: self.cache.responses.set(key, updated, updated.expires))
+        return updated
+
+    def freshen_get(
+        self, response: Response, request_time: datetime, response_time: datetime
+    ) -> None:
+        """Freshen the stored GET response with a HEAD answer's headers when they agree;
+        otherwise drop it (RFC 9111 §4.3.5)."""
+        get_key = self.key_as("GET")
+        stored = self.read(get_key, False)
+        if stored is None:
+            return
+        if head_agrees(stored.headers, response.headers):
+            self.freshen(stored, response.headers, request_time, response_time)
+        elif not self.rules.read_only:
+            self.write(lambda: self.cache.delete(get_key))
+
+    def store_for_get(
+        self, response: Response, request_time: datetime, response_time: datetime
+    ) -> None:
+        """Store a POST answer that is its URL's representation, for later GETs."""
+        get_request = self.request.copy()
+        get_request.method, get_request.body = "GET", None
+        for name in ("Content-Length", "Content-Type"):
+            get_request.headers.pop(name, None)
+        decision = self.decide_store(
+            "GET", response.status_code, response.headers, request_time, response_time
+        )
+        if not decision.store:
+            return
+        cached = self.to_stored(response, decision, response_time)
+        cached.request = CachedRequest.from_request(get_request, self.settings.ignored_parameters)
+        key = settings_key(get_request, self.settings)
+        self.write(lambda: self.cache.responses.set(key, cached, cached.expires))
+
+    def invalidate(self, urls: tuple[str, ...]) -> None:
+        """Drop the stored GET and HEAD responses of ``urls`` (RFC 9111 §4.4)."""
+        doomed = [
+            settings_key(Request(method, url).prepare(), self.settings)
+            for url in urls
+            for method in ("GET", "HEAD")
+        ]
+        self.write(lambda: self.cache.delete(*doomed))

@@ -1,0 +1,215 @@
+"""A fresh hit answered before ``requests`` prepares the request.
+
+Preparing a request (merging session state, the environment, cookies, auth) costs more than
+the whole hit. When nothing that preparation does can change the key or the decision, the
+key is computed from the method and URL alone (memoised), and the same lookup and the same
+decision as on the full path (:func:`.exchange.lookup`, :func:`.policy.plan_request`) answer
+a fresh hit. Anything else goes the full path, carrying the key and rules computed here so
+they are not computed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from attrs import frozen
+from requests import PreparedRequest, Request, Session
+from requests.auth import HTTPBasicAuth
+from requests.hooks import dispatch_hook
+from requests.sessions import merge_hooks
+
+from .exchange import answer_from, lookup, rules_for
+from .keys import settings_key
+from .models import CachedResponse
+from .models.response import utcnow
+from .policy import PlanAction, Rules, plan_request
+
+if TYPE_CHECKING:
+    from .session import CacheMixin
+    from .settings import CacheSettings, RequestOptions
+
+__all__ = ["KeyHint", "fast_hit", "supports_fast_path"]
+
+#: Request headers that need the full policy (conditional or cache-directive requests).
+_SLOW_PATH_HEADERS = frozenset(
+    {
+        "cache-control",
+        "pragma",
+        "if-none-match",
+        "if-modified-since",
+        "if-match",
+        "if-unmodified-since",
+        "if-range",
+        "range",
+    }
+)
+_MEMO_LIMIT = 4096
+#: Types of query parameter values the key memo can tell apart (with their type alongside).
+_MEMO_PARAM_TYPES = frozenset({str, bytes, int, float, bool, type(None)})
+_fast_path_classes: dict[type, bool] = {}
+
+
+@frozen
+class KeyHint:
+    """What the fast path learnt about a request it could not answer, for the full path:
+    its key and rules, and whether nothing at all is stored under the key."""
+
+    method: str
+    url: str
+    key: str
+    rules: Rules
+    missing: bool
+
+
+def supports_fast_path(cls: type, mixin: type) -> bool:
+    """True if nothing between ``mixin`` and requests.Session changes how a request is
+    prepared or sent, so a fresh hit may be answered before preparation."""
+    cached = _fast_path_classes.get(cls)
+    if cached is not None:
+        return cached
+    mro = cls.__mro__
+    after_mixin = mro[mro.index(mixin) + 1 :]
+
+    def definer(classes: tuple[type, ...], name: str) -> type | None:
+        return next((k for k in classes if name in k.__dict__), None)
+
+    # The fast path skips send(), prepare_request() and merge_environment_settings()
+    # entirely, and request() of anything after the mixin: an override of one of these,
+    # wherever it sits in the MRO, may change the key or the answer. An override of
+    # request() before the mixin is fine: it still ends in the mixin's request().
+    ok = (
+        definer(mro, "send") is mixin
+        and definer(mro, "prepare_request") is Session
+        and definer(mro, "merge_environment_settings") is Session
+        and all(definer(after_mixin, name) is Session for name in ("request", "send"))
+    )
+    _fast_path_classes[cls] = ok
+    return ok
+
+
+def _params_memo_key(params: Any) -> Any:
+    """Return a hashable stand-in for ``params`` that two values share only if requests
+    encodes them alike; raise TypeError for params the memo should not handle.
+
+    ``1``, ``1.0`` and ``True`` are equal in Python but encode as ``1``, ``1.0`` and
+    ``True``, so each value's type is part of the stand-in.
+    """
+    if params is None:
+        return None
+    if type(params) in (str, bytes):
+        return (type(params), params)
+    if isinstance(params, dict):
+        items = tuple(params.items())
+        for name, value in items:
+            if type(name) is not str or type(value) not in _MEMO_PARAM_TYPES:
+                raise TypeError("params not memoised")
+        return tuple((name, type(value), value) for name, value in items)
+    raise TypeError("params not memoised")
+
+
+def _memo_key(
+    settings: CacheSettings, method: str, url: Any, params: Any
+) -> tuple[str, str] | None:
+    """Return ``(key, prepared URL)`` of a body-less request, or None to take the full path."""
+    memo = settings.key_memo
+    try:
+        memo_key = (method, url, _params_memo_key(params))
+        entry = memo.get(memo_key)
+    except (TypeError, AttributeError):  # params the memo cannot tell apart: usual path
+        return None
+    if entry is None:
+        prepared = PreparedRequest()
+        try:
+            prepared.prepare_method(method)
+            prepared.prepare_url(url, params)
+        except Exception:  # invalid URL: let requests raise its own error, on the full path
+            return None
+        prepared.prepare_headers(None)
+        prepared.prepare_body(None, None, None)
+        entry = (settings_key(prepared, settings), prepared.url or "")
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[memo_key] = entry
+    return entry
+
+
+def _eligible(session: CacheMixin, settings: CacheSettings, method: str, headers: Any) -> bool:
+    """True if neither the session nor the call can change the key or the decision."""
+    if settings.disabled or method not in settings.allowable_methods:
+        return False
+    if settings.key_fn is not None or settings.match_headers or session.params:
+        return False
+    if session.auth is not None and type(session.auth) not in (tuple, HTTPBasicAuth):
+        return False  # an auth callable may change the URL, hence the key
+    if headers and any(str(name).lower() in _SLOW_PATH_HEADERS for name in headers):
+        return False
+    session_headers = session.headers
+    return "Cache-Control" not in session_headers and "Pragma" not in session_headers
+
+
+def fast_hit(
+    session: CacheMixin,
+    method: str,
+    url: Any,
+    params: Any,
+    headers: Any,
+    options: RequestOptions,
+    allow_redirects: bool,
+) -> tuple[CachedResponse | None, KeyHint | None]:
+    """Return ``(response, None)`` for a fresh hit; otherwise ``(None, hint)`` with what
+    the full path can reuse, or ``(None, None)`` when this path does not apply.
+
+    The key is the one the full path computes for the prepared request (the URL is prepared
+    by the same requests code, memoised per input); only requests whose key and decision
+    cannot depend on anything else take this path.
+    """
+    settings = session.settings
+    method = method.upper()
+    if not _eligible(session, settings, method, headers):
+        return None, None
+    entry = _memo_key(settings, method, url, params)
+    if entry is None:
+        return None, None
+    key, prepared_url = entry
+    rules = rules_for(settings, method, prepared_url, options)
+    if not rules.cacheable or rules.force_refresh:
+        return None, KeyHint(method, prepared_url, key, rules, missing=False)
+
+    def get_key() -> str:
+        found = _memo_key(settings, "GET", url, params)
+        return found[0] if found else ""
+
+    primary, selected = lookup(
+        session._read_cache, key, get_key, method, None, rules, allow_redirects
+    )
+    hint = KeyHint(method, prepared_url, key, rules, missing=primary is None)
+    if selected is None or (allow_redirects and selected.is_redirect):
+        return None, hint
+    now = utcnow()
+    if plan_request({}, selected, rules, now).action is not PlanAction.SERVE:
+        return None, hint
+    return answer_from(selected, method, {}, rules, now), None
+
+
+def dispatch_hit_hooks(
+    session: CacheMixin,
+    response: CachedResponse,
+    hooks: Any,
+    send_kwargs: Mapping[str, Any],
+) -> CachedResponse:
+    """Run the response hooks ``Session.send`` would have run, on a fast hit."""
+    request_hooks = (
+        session.hooks if hooks is None else merge_hooks(Request(hooks=hooks).hooks, session.hooks)  # type: ignore[no-untyped-call]
+    )
+    if not request_hooks.get("response"):
+        return response
+    kwargs = {
+        "stream": session.stream if send_kwargs.get("stream") is None else send_kwargs["stream"],
+        "timeout": send_kwargs.get("timeout"),
+        "verify": session.verify if send_kwargs.get("verify") is None else send_kwargs["verify"],
+        "cert": session.cert if send_kwargs.get("cert") is None else send_kwargs["cert"],
+        "proxies": send_kwargs.get("proxies") or {},
+    }
+    hooked: CachedResponse = dispatch_hook("response", request_hooks, response, **kwargs)  # type: ignore[no-untyped-call]
+    return hooked

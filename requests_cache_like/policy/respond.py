@@ -1,0 +1,168 @@
+"""What the origin's answer means for the cache (RFC 9111 §4.3, §4.4, RFC 5861 §4).
+
+:func:`respond` reads the answer's status and headers against the plan that sent the request
+and the stored response it had in hand, and returns an :class:`Outcome`: store the answer,
+pass it on, answer from the stored response instead, freshen that response, or ask again.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, MutableMapping
+from urllib.parse import urljoin
+
+from attrs import frozen
+
+from .messages import SAFE_METHODS, invalidation_targets, merge_headers
+from .plan import Plan, PlanAction, StoredResponse
+from .rules import Rules
+
+__all__ = [
+    "BODY_FIELDS",
+    "ERROR_STATUSES",
+    "Outcome",
+    "Reply",
+    "head_agrees",
+    "is_own_representation",
+    "on_error",
+    "refresh_headers",
+    "respond",
+    "same_entity",
+]
+
+#: RFC 5861 §4: the errors for which stale-if-error applies.
+ERROR_STATUSES = frozenset({500, 502, 503, 504})
+#: Fields describing the stored body as it was decoded, which override mode keeps on a 304.
+BODY_FIELDS = ("Content-Type", "Content-Encoding", "Content-Range", "Transfer-Encoding")
+
+
+class Reply(enum.Enum):
+    """How the request is answered once the origin has answered."""
+
+    #: With the origin's answer, stored if :func:`.store.store_decision` agrees.
+    STORE = "store"
+    #: With the origin's answer; nothing is stored.
+    PASS = "pass"
+    #: With the stored response: the origin failed and stale-if-error allows it.
+    STALE = "stale"
+    #: With the stored response, freshened by the origin's 304 (§4.3.4).
+    FRESHEN = "freshen"
+    #: Not yet: the 304 is about another representation, so ask again without validators.
+    REFETCH = "refetch"
+
+
+@frozen
+class Outcome:
+    """What the origin's answer means, and what else it changes in the cache."""
+
+    reply: Reply
+    #: The application's own 304 also freshens the stored response (§4.3.4).
+    freshen_stored: bool = False
+    #: A HEAD 200 freshens the stored GET response, or drops it if they disagree (§4.3.5).
+    freshen_get: bool = False
+    #: URLs whose stored responses are now obsolete (§4.4).
+    invalidate: tuple[str, ...] = ()
+    #: A POST answer that says it is its URL's representation; it may answer later GETs.
+    store_for_get: bool = False
+
+
+def same_entity(stored: str | None, received: str | None) -> bool:
+    """False only when both entity-tags are present and differ (weak comparison)."""
+    if stored is None or received is None:
+        return True
+    return stored.strip().removeprefix("W/") == received.strip().removeprefix("W/")
+
+
+def is_own_representation(url: str, response_headers: Mapping[str, str]) -> bool:
+    """True if a POST answer's ``Content-Location`` is its own URL: it is that resource's
+    representation and may answer later GETs (RFC 9111 §4, RFC 9110 §9.3.3)."""
+    location = response_headers.get("Content-Location")
+    return location is not None and urljoin(url, location.strip()) == url
+
+
+def respond(
+    method: str,
+    url: str,
+    request_headers: Mapping[str, str],
+    status_code: int,
+    response_headers: Mapping[str, str],
+    plan: Plan,
+    stored: StoredResponse | None,
+    primary_status: int | None,
+    rules: Rules,
+) -> Outcome:
+    """Return what the origin's answer to a request sent under ``plan`` means.
+
+    ``stored`` is the response the request selected (if any); ``primary_status`` the status
+    of the newest response stored under the request's key.
+    """
+    invalidate: tuple[str, ...] = ()
+    if rules.mode.invalidate_unsafe and method not in SAFE_METHODS:
+        invalidate = tuple(invalidation_targets(method, url, status_code, response_headers))
+    if plan.action is PlanAction.BYPASS:
+        return Outcome(
+            Reply.PASS,
+            invalidate=invalidate,
+            store_for_get=bool(invalidate)
+            and method == "POST"
+            and is_own_representation(url, response_headers),
+        )
+    if stored is not None and plan.stale_fallback and status_code in ERROR_STATUSES:
+        return Outcome(Reply.STALE)
+    if status_code == 304 and stored is not None:
+        stored_etag = stored.headers.get("ETag")
+        if plan.action is PlanAction.REVALIDATE:
+            if not same_entity(stored_etag, response_headers.get("ETag")):
+                return Outcome(Reply.REFETCH)
+            return Outcome(Reply.FRESHEN)
+        if rules.mode.answer_conditionals:
+            # The application's own conditional request: its 304 goes back to it.
+            received = response_headers.get("ETag") or request_headers.get("If-None-Match")
+            return Outcome(
+                Reply.PASS,
+                freshen_stored=bool(
+                    stored_etag and received and same_entity(stored_etag, received)
+                ),
+                invalidate=invalidate,
+            )
+    # A part never displaces a complete stored response (§3.4).
+    keep_whole = status_code == 206 and primary_status not in (None, 206)
+    return Outcome(
+        Reply.PASS if keep_whole else Reply.STORE,
+        freshen_get=rules.mode.head_from_get and method == "HEAD" and status_code == 200,
+        invalidate=invalidate,
+    )
+
+
+def on_error(plan: Plan, has_stored: bool) -> str:
+    """Return how to answer when the origin cannot be reached: ``"stale"`` (the stored
+    response), ``"gateway_timeout"`` (a 504) or ``"raise"`` (RFC 9111 §4.2.4, RFC 5861 §4)."""
+    if has_stored and (plan.stale_fallback or plan.on_disconnect == "stale"):
+        return "stale"
+    if has_stored and plan.on_disconnect == "gateway_timeout":
+        return "gateway_timeout"
+    return "raise"
+
+
+def refresh_headers(
+    stored: MutableMapping[str, str], fresh: Mapping[str, str], rules: Rules
+) -> None:
+    """Update a stored response's fields from a 304 or HEAD answer (RFC 9111 §3.2, §4.3.4):
+    the one merge rule of both modes, keeping what :attr:`.Mode.update_body_fields` says.
+
+    ``Date`` and ``Age`` describe the new answer (§4.2.3): without its own, the old values
+    would make the freshened response look as old as the stored one.
+    """
+    for name in ("Date", "Age"):
+        stored.pop(name, None)
+    merge_headers(stored, fresh, keep=() if rules.mode.update_body_fields else BODY_FIELDS)
+
+
+def head_agrees(stored: Mapping[str, str], head: Mapping[str, str]) -> bool:
+    """True if a HEAD answer describes the stored GET response: no validator or length in
+    both that differs (RFC 9111 §4.3.5)."""
+    for name in ("ETag", "Last-Modified", "Content-Length"):
+        ours, theirs = stored.get(name), head.get(name)
+        if ours is not None and theirs is not None and ours != theirs:
+            return False
+    return True
