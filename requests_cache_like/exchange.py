@@ -15,234 +15,54 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from attrs import define, evolve, field
 from requests import PreparedRequest, Request, Response
 from requests.exceptions import RequestException
 from requests.structures import CaseInsensitiveDict
 
-from .backends import EntryTooLargeError
 from .concurrency import REFRESH_POOL
-from .exceptions import StorageError
 from .keys import settings_key, variant_key
+from .lookup import answer_from, lookup
 from .models import CachedRequest, CachedResponse
 from .models.raw import rewind_stream
 from .models.response import set_response_attributes, utcnow
 from .policy import Plan, PlanAction, Rules, StoreDecision, plan_request, store_decision
-from .policy.freshness import age_header
-from .policy.messages import not_modified_headers, unstorable_headers, variants_match, vary_names
+from .policy.messages import not_modified_headers, unstorable_headers, vary_names
 from .policy.plan import PLAN_BYPASS, PLAN_FETCH, conditional_headers
 from .policy.respond import Outcome, Reply, head_agrees, on_error, refresh_headers, respond
-from .policy.rules import build_rules
-from .policy.select import byte_slice, range_usable, same_range, variant_needed
+from .redirects import PENDING_STORE, PendingStore
+from .storage_guard import StorageGuard
 
 if TYPE_CHECKING:
     from .backends import BaseCache
-    from .settings import CacheSettings, RequestOptions
+    from .settings import CacheSettings
 
-__all__ = ["Exchange", "PendingStore", "StorageGuard", "answer_from", "lookup", "rules_for"]
+__all__ = ["Exchange"]
 
 logger = logging.getLogger(__name__)
 
-_RULES_MEMO_LIMIT = 256
 Transport = Callable[..., Response]
 
 
-def rules_for(settings: CacheSettings, method: str, url: str, options: RequestOptions) -> Rules:
-    """Return the policy's rules for one request, memoised while no URL pattern applies."""
-    if settings.urls_expire_after:
-        return build_rules(method, url, settings, options)
-    memo = settings.rules_memo
-    rules: Rules | None = memo.get((method, options))
-    if rules is None:
-        if len(memo) >= _RULES_MEMO_LIMIT:
-            memo.clear()
-        rules = memo[(method, options)] = build_rules(method, url, settings, options)
-    return rules
-
-
-class StorageGuard:
-    """A session's storage calls, with ``on_backend_error`` applied once for all of them.
-
-    With ``"bypass"`` a :class:`StorageError` is a miss (read) or a skipped write, logged once
-    at WARNING until storage works again; with ``"raise"`` it reaches the caller. An entry
-    too large for the backend is always logged and skipped.
-    """
-
-    def __init__(self) -> None:
-        self._failing: set[str] = set()  # "reads" / "writes" while storage fails
-
-    def read(
-        self, cache: BaseCache, key: str, follow_redirects: bool, on_error: str
-    ) -> CachedResponse | None:
-        """Return the response stored under ``key`` (or its redirect alias), or None."""
-        try:
-            cached: CachedResponse | None = cache.get_response(
-                key, follow_redirects=follow_redirects
-            )
-        except StorageError as exc:
-            self._failed(exc, "reads", on_error)
-            return None
-        if self._failing:
-            self._recovered("reads")
-        return cached
-
-    def write(self, write: Callable[[], object], on_error: str) -> bool:
-        """Run a write; return False if it did not happen."""
-        try:
-            write()
-        except EntryTooLargeError as exc:
-            logger.warning("Response not cached: %s", exc)
-            return False
-        except StorageError as exc:
-            self._failed(exc, "writes", on_error)
-            return False
-        if self._failing:
-            self._recovered("writes")
-        return True
-
-    def _failed(self, error: StorageError, operation: str, on_error: str) -> None:
-        if on_error != "bypass":
-            raise error
-        # Reads and writes are tracked apart and storage counts as working again only when
-        # both are, so a store that serves reads but refuses writes warns once instead of
-        # flapping between "failed" and "working" on every request.
-        if not self._failing:
-            logger.warning(
-                "Cache storage failed (%s); answering from the origin until it recovers", error
-            )
-        else:
-            logger.debug("Cache storage %s failing: %s", operation, error)
-        self._failing.add(operation)
-
-    def _recovered(self, operation: str) -> None:
-        self._failing.discard(operation)
-        if not self._failing:
-            logger.warning("Cache storage is working again")
-
-
-def lookup(
-    read: Callable[[str, bool], CachedResponse | None],
-    key: str,
-    get_key: Callable[[], str],
-    method: str,
-    headers: Mapping[str, str] | None,
-    rules: Rules,
-    follow_redirects: bool = True,
-) -> tuple[CachedResponse | None, CachedResponse | None]:
-    """Return ``(primary, selected)``: the newest response stored under the request's key
-    and the one the request selects (its ``Vary`` variant and range), each or both None.
-
-    ``headers`` None means the request's headers are not known yet: a response that varies
-    on them is then not selected.
-    """
-    primary = read(key, follow_redirects)
-    if primary is None and method == "HEAD" and rules.mode.head_from_get:
-        key = get_key()  # RFC 9111 §4: a stored GET response can answer HEAD
-        primary = read(key, True)
-    if primary is None:
-        return None, None
-    selected: CachedResponse | None = primary
-    if rules.mode.vary_variants:
-        if headers is None:
-            selected = None if "Vary" in primary.headers else primary
-        else:
-            choice = variant_needed(primary, headers)
-            if choice is False:
-                selected = None
-            elif choice is not True:
-                variant = read(variant_key(key, primary.vary_group, choice, headers), False)
-                match = variant is not None and variants_match(
-                    choice, variant.request.headers, headers
-                )
-                selected = variant if match else None
-    if (
-        selected is not None
-        and rules.mode.serve_ranges
-        and not range_usable(selected, len(selected.content), headers or {})
-    ):
-        selected = None
-    return primary, selected
-
-
-def answer_from(
-    stored: CachedResponse, method: str, headers: Mapping[str, str], rules: Rules, now: datetime
-) -> CachedResponse:
-    """Return the response to give for a request from ``stored``: with its ``Age``, cut to the
-    requested range, without a body for HEAD, as the mode asks."""
-    mode = rules.mode
-    range_header = headers.get("Range") if mode.serve_ranges else None
-    head = method == "HEAD" and mode.head_from_get
-    if not (mode.age_header or range_header or head):
-        return stored
-    response = stored.copy()
-    if mode.age_header:
-        response.headers["Age"] = age_header(stored, now)
-    if range_header and not same_range(stored, range_header):
-        body = stored.content or b""
-        part = byte_slice(stored, len(body), range_header)
-        if part is not None:
-            start, end, total, offset = part
-            response._content = body[start - offset : end - offset + 1]
-            response.status_code, response.reason = 206, "Partial Content"
-            response.headers["Content-Range"] = f"bytes {start}-{end}/{total}"
-            response.headers["Content-Length"] = str(end - start + 1)
-    if head:
-        response._content = b""
-    return response
-
-
-#: The attribute of a response whose store waits for its redirect chain to be known.
-PENDING_STORE = "_cache_pending_store"
-
-
-class PendingStore:
-    """The store of the last hop of a redirect chain, written once the chain is known so the
-    stored response carries its history."""
-
-    def __init__(
-        self, exchange: Exchange, cached: CachedResponse, primary: CachedResponse | None
-    ) -> None:
-        self.exchange = exchange
-        self.cached = cached
-        self.primary = primary
-
-    def commit(self, history: list[Response]) -> bool:
-        """Write the response with ``history`` (secrets redacted); False if not written."""
-        ignored = self.exchange.settings.ignored_parameters
-        self.cached.history = [
-            hop
-            if isinstance(hop, CachedResponse)
-            else CachedResponse.from_response(hop, None, ignored)
-            for hop in history
-        ]
-        return self.exchange.write(lambda: self.exchange.save(self.cached, self.primary))
-
-
+@define
 class Exchange:
     """One request carried out under its rules, for one session's cache and settings."""
 
-    def __init__(
-        self,
-        cache: BaseCache,
-        settings: CacheSettings,
-        guard: StorageGuard,
-        transport: Transport,
-        request: PreparedRequest,
-        rules: Rules,
-        key: str,
-        send_kwargs: Mapping[str, Any],
-        defer_store: bool = False,
-    ) -> None:
-        self.cache = cache
-        #: A hop of a redirect chain: its store waits for the chain's history (PendingStore).
-        self.defer_store = defer_store
-        self.settings = settings
-        self.guard = guard
-        self.transport = transport
-        self.request = request
-        self.method = (request.method or "GET").upper()
-        self.rules = rules
-        self.key = key
-        self.send_kwargs = send_kwargs
+    cache: BaseCache
+    settings: CacheSettings
+    guard: StorageGuard
+    #: ``requests.Session.send`` of the session (one hop, over its adapters).
+    transport: Transport
+    request: PreparedRequest
+    rules: Rules
+    key: str
+    send_kwargs: Mapping[str, Any]
+    #: A hop of a redirect chain: its store waits for the chain's history (PendingStore).
+    defer_store: bool = False
+    method: str = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.method = (self.request.method or "GET").upper()
 
     # -- storage ------------------------------------------------------------------------------
     def read(self, key: str, follow_redirects: bool) -> CachedResponse | None:
@@ -320,16 +140,7 @@ class Exchange:
         request.hooks = {"response": []}  # user hooks run for the stale answer only
         validators = conditional_headers(stale)
         plan = Plan(PlanAction.REVALIDATE if validators else PlanAction.FETCH, validators)
-        refresh = Exchange(
-            self.cache,
-            self.settings,
-            self.guard,
-            self.transport,
-            request,
-            self.rules,
-            self.key,
-            self.send_kwargs,
-        )
+        refresh = evolve(self, request=request, defer_store=False)
         # The caller holds ``stale``: a 304 freshens a copy of it, never theirs.
         REFRESH_POOL.submit(self.key, lambda: refresh.fetch(plan, primary, stale.copy()))
 

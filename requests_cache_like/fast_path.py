@@ -19,8 +19,8 @@ from requests.auth import HTTPBasicAuth
 from requests.hooks import dispatch_hook
 from requests.sessions import merge_hooks
 
-from .exchange import answer_from, lookup, rules_for
 from .keys import settings_key
+from .lookup import answer_from, lookup, rules_for
 from .models import CachedResponse
 from .models.response import utcnow
 from .policy import PlanAction, Rules, plan_request
@@ -180,9 +180,12 @@ def fast_hit(
         found = _memo_key(settings, "GET", url, params)
         return found[0] if found else ""
 
-    primary, selected = lookup(
-        session._read_cache, key, get_key, method, None, rules, allow_redirects
-    )
+    def read(key: str, follow_redirects: bool) -> CachedResponse | None:
+        return session._storage.read(
+            session.cache, key, follow_redirects, settings.on_backend_error
+        )
+
+    primary, selected = lookup(read, key, get_key, method, None, rules, allow_redirects)
     hint = KeyHint(method, prepared_url, key, rules, missing=primary is None)
     if selected is None or (allow_redirects and selected.is_redirect):
         return None, hint

@@ -16,8 +16,9 @@ import requests
 import requests.sessions
 from requests import Session
 
+from .arguments import SETTING_ARGS, unknown_argument_error
 from .backends import BaseCache, init_backend
-from .session import SETTING_ARGS, CachedSession, unknown_argument_error
+from .session import CachedSession
 from .settings import DEFAULT_CACHE_NAME
 
 __all__ = [

@@ -11,21 +11,29 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from difflib import get_close_matches
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
 from requests import PreparedRequest, Response, Session
 from requests.hooks import dispatch_hook
 
+from .arguments import (
+    EXPIRE_AFTER_NOT_GIVEN,
+    SETTING_ARGS,
+    WRAPPED_ATTRIBUTES,
+    SettingAttributes,
+    check_send_kwargs,
+    unknown_argument_error,
+)
 from .backends import BaseCache, init_backend
 from .concurrency import REFRESH_POOL as _refresh_pool  # noqa: F401 (tests wait on it)
-from .exchange import PENDING_STORE, Exchange, PendingStore, StorageGuard, rules_for
+from .exchange import Exchange
 from .fast_path import KeyHint, dispatch_hit_hooks, fast_hit, supports_fast_path
 from .keys import settings_key
+from .lookup import rules_for
 from .models import CachedResponse, OriginalResponse
-from .models.response import set_response_attributes
 from .policy.expiration import NEVER_EXPIRE, ExpirationTime
+from .redirects import IN_REDIRECT_CHAIN, follow_redirects
 from .settings import (
     DEFAULT_CACHE_NAME,
     DEFAULT_IGNORED_PARAMS,
@@ -35,12 +43,12 @@ from .settings import (
     CacheSettings,
     RequestOptions,
 )
+from .storage_guard import StorageGuard
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .serializers.pipeline import SerializerType
-    from .settings import FilterCallback, KeyCallback, StaleWindow
 
 __all__ = ["SETTING_ARGS", "CacheMixin", "CachedSession", "unknown_argument_error"]
 
@@ -49,64 +57,6 @@ __all__ = ["SETTING_ARGS", "CacheMixin", "CachedSession", "unknown_argument_erro
 _CALL: ContextVar[tuple[RequestOptions, KeyHint | None] | None] = ContextVar(
     "requests_cache_like_call", default=None
 )
-#: True while requests follows a redirect chain for send(): the last hop's store waits for
-#: the chain, so that the stored response carries its history and is written once.
-_IN_REDIRECT_CHAIN: ContextVar[bool] = ContextVar("requests_cache_like_chain", default=False)
-#: CachedSession arguments that are cache settings (the rest go to the backend).
-SETTING_ARGS = frozenset(
-    {
-        "on_backend_error",
-        "expire_after",
-        "urls_expire_after",
-        "cache_control",
-        "allowable_codes",
-        "allowable_methods",
-        "always_revalidate",
-        "ignored_parameters",
-        "match_headers",
-        "filter_fn",
-        "key_fn",
-        "read_only",
-        "stale_if_error",
-        "stale_while_revalidate",
-        "content_root_key",
-        "autoclose",
-    }
-)
-_SESSION_ARGS = SETTING_ARGS | {"cache_name", "backend", "serializer"}
-#: Keyword arguments requests.Session.send passes on to the transport adapter.
-_SEND_KWARGS = frozenset({"stream", "timeout", "verify", "cert", "proxies", "allow_redirects"})
-_T = TypeVar("_T")
-
-
-def unknown_argument_error(
-    owner: str, kwargs: Mapping[str, Any], backend: Any, error: TypeError
-) -> TypeError:
-    """Return ``error`` reworded for the caller when it is about keyword arguments that are
-    neither cache settings nor backend options, with a "did you mean" hint for each."""
-    unknown = [k for k in kwargs if k not in _SESSION_ARGS and k in str(error)]
-    if not unknown:
-        return error
-    hints = [
-        f"{name!r} (did you mean {match[0]!r}?)" if match else repr(name)
-        for name in unknown
-        for match in [get_close_matches(name, _SESSION_ARGS, n=1)]
-    ]
-    return TypeError(
-        f"{owner}() got unexpected keyword argument(s) {', '.join(hints)}: neither a cache "
-        f"setting nor an option of the {backend or 'sqlite'!s} backend ({error})"
-    )
-
-
-class _NotGiven:
-    """Default of ``expire_after``: never expire, and with ``cache_control=True`` standards
-    mode (an explicit ``expire_after``, even -1, keeps requests-cache's override meaning)."""
-
-    def __repr__(self) -> str:
-        return "NEVER_EXPIRE"
-
-
-EXPIRE_AFTER_NOT_GIVEN: Any = _NotGiven()
 
 
 def _supports_fast_path(cls: type) -> bool:
@@ -114,29 +64,7 @@ def _supports_fast_path(cls: type) -> bool:
     return supports_fast_path(cls, CacheMixin)
 
 
-class _Setting(Generic[_T]):
-    """A session attribute that reads and assigns one field of the session's settings, so
-    ``session.expire_after = 60`` is validated like the constructor argument and applies to
-    the next request."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, session: None, owner: type) -> _Setting[_T]: ...
-    @overload
-    def __get__(self, session: CacheMixin, owner: type) -> _T: ...
-    def __get__(self, session: CacheMixin | None, owner: type) -> _T | _Setting[_T]:
-        if session is None:
-            return self
-        value: _T = getattr(session.settings, self.name)
-        return value
-
-    def __set__(self, session: CacheMixin, value: Any) -> None:
-        setattr(session.settings, self.name, value)
-
-
-class CacheMixin:
+class CacheMixin(SettingAttributes):
     """Adds caching to a :class:`requests.Session` subclass: ``class S(CacheMixin, Session)``.
 
     See :class:`CachedSession` for the arguments. Every cache setting is also an attribute
@@ -154,25 +82,6 @@ class CacheMixin:
         cert: Any
 
         def resolve_redirects(self, resp: Response, req: PreparedRequest, **kwargs: Any) -> Any: ...
-
-    allowable_codes: _Setting[frozenset[int]] = _Setting()
-    allowable_methods: _Setting[frozenset[str]] = _Setting()
-    always_revalidate: _Setting[bool] = _Setting()
-    autoclose: _Setting[bool] = _Setting()
-    cache_control: _Setting[bool] = _Setting()
-    content_root_key: _Setting[str | None] = _Setting()
-    disabled: _Setting[bool] = _Setting()
-    expire_after: _Setting[ExpirationTime] = _Setting()
-    filter_fn: _Setting[FilterCallback | None] = _Setting()
-    ignored_parameters: _Setting[tuple[str, ...]] = _Setting()
-    key_fn: _Setting[KeyCallback | None] = _Setting()
-    match_headers: _Setting[bool | tuple[str, ...]] = _Setting()
-    on_backend_error: _Setting[str] = _Setting()
-    only_if_cached: _Setting[bool] = _Setting()
-    read_only: _Setting[bool] = _Setting()
-    stale_if_error: _Setting[StaleWindow] = _Setting()
-    stale_while_revalidate: _Setting[StaleWindow] = _Setting()
-    urls_expire_after: _Setting[Any] = _Setting()
 
     def __init__(
         self,
@@ -334,14 +243,7 @@ class CacheMixin:
         Takes the same cache options as :meth:`request`. Response hooks run once, on the
         answer, which carries the cache attributes whether it came from the cache or not.
         """
-        if kwargs.keys() - _SEND_KWARGS:
-            # A hit never reaches the adapter that would reject these: reject them here.
-            raise TypeError(
-                f"{type(self).__name__}.send() got unexpected keyword argument(s) "
-                f"{', '.join(sorted(kwargs.keys() - _SEND_KWARGS))}; accepted: "
-                f"{', '.join(sorted(_SEND_KWARGS))}, expire_after, only_if_cached, refresh, "
-                "force_refresh"
-            )
+        check_send_kwargs(type(self).__name__, kwargs)
         call = _CALL.get()
         hint = None
         if expire_after is not None or only_if_cached or refresh or force_refresh:
@@ -359,7 +261,7 @@ class CacheMixin:
         if request.hooks.get("response"):
             response = dispatch_hook("response", request.hooks, response, **kwargs)  # type: ignore[no-untyped-call]
         if allow_redirects and response.is_redirect:
-            response = self._follow_redirects(exchange, response, request, kwargs)
+            response = follow_redirects(self.resolve_redirects, exchange, response, request, kwargs)
         return response  # type: ignore[return-value]
 
     def _exchange(
@@ -388,43 +290,8 @@ class CacheMixin:
             request,
             rules,
             key,
-            send_kwargs,
-            defer_store=_IN_REDIRECT_CHAIN.get(),
-        )
-
-    def _follow_redirects(
-        self,
-        exchange: Exchange,
-        response: Response,
-        request: PreparedRequest,
-        kwargs: dict[str, Any],
-    ) -> Response:
-        """Follow redirects as requests does (each hop is a send() of its own), and make the
-        earlier requests aliases of the final response when it is stored."""
-        token = _IN_REDIRECT_CHAIN.set(True)
-        try:
-            history: list[Response] = list(self.resolve_redirects(response, request, **kwargs))
-        finally:
-            _IN_REDIRECT_CHAIN.reset(token)
-        if not history:
-            return response
-        history.insert(0, response)
-        final = history.pop()
-        final.history = history
-        final_key = getattr(final, "cache_key", "")
-        pending: PendingStore | None = getattr(final, PENDING_STORE, None)
-        if pending is not None and not pending.commit(history):
-            set_response_attributes(final, final_key)
-        kept = getattr(final, "from_cache", False) or getattr(final, "created_at", None)
-        if final_key and kept and not exchange.rules.read_only:
-            aliases = {getattr(hop, "cache_key", "") for hop in history} - {"", final_key}
-            exchange.write(lambda: self.cache.save_aliases(aliases, final_key))
-        return final
-
-    def _read_cache(self, key: str, follow_redirects: bool) -> CachedResponse | None:
-        """Read ``key`` with ``on_backend_error`` applied (for the fast path)."""
-        return self._storage.read(
-            self.cache, key, follow_redirects, self._settings.on_backend_error
+            dict(send_kwargs),
+            defer_store=IN_REDIRECT_CHAIN.get(),
         )
 
     # Verb helpers, typed with the cache attributes their responses carry.
@@ -485,19 +352,7 @@ class CacheMixin:
         """Return a cached session with the state of ``original_session`` (auth, headers,
         cookies, hooks, adapters, proxies, params, verify...)."""
         session = cls(**kwargs)
-        for attr in (
-            "auth",
-            "cert",
-            "cookies",
-            "headers",
-            "hooks",
-            "max_redirects",
-            "proxies",
-            "params",
-            "stream",
-            "trust_env",
-            "verify",
-        ):
+        for attr in WRAPPED_ATTRIBUTES:
             setattr(session, attr, getattr(original_session, attr))
         session.adapters = original_session.adapters  # type: ignore[attr-defined]
         return session

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from attrs import frozen
+
 from .directives import CacheDirectives, parse_cache_control, request_directives
 from .expiration import window_allows
 from .freshness import current_age
@@ -83,6 +85,50 @@ def stale_if_error_allows(stored: StoredResponse, settings: Settings, now: datet
     )
 
 
+@frozen
+class _Use:
+    """How a stored response stands against one request (RFC 9111 §4.2, §5.2)."""
+
+    response_cc: CacheDirectives
+    #: Fresh, and within the request's max-age and min-fresh.
+    fresh: bool
+    #: Older than the request's max-age: not even max-stale accepts it (§5.2.1.1).
+    too_old: bool
+    #: no-cache (request or, in standards mode, response) or refresh=True (§5.2.1.4, §5.2.2.4).
+    must_validate: bool
+    #: How long it has been stale (zero while fresh).
+    staleness: timedelta
+    #: It may be used stale at all: not must-revalidate, not no-cache (§5.2.2.2).
+    stale_allowed: bool
+
+
+def _assess(
+    stored: StoredResponse, request_cc: CacheDirectives, rules: Rules, now: datetime
+) -> _Use:
+    response_cc = parse_cache_control(stored.headers.get("Cache-Control"))
+    # Standards mode reads the stored response's no-cache on every use; override mode decided
+    # its expiry from it when storing it (already stale).
+    response_no_cache = rules.mode.rfc_freshness and response_cc.no_cache
+    expires = stored.expires
+    too_old = request_cc.max_age is not None and current_age(stored, now) > timedelta(
+        seconds=request_cc.max_age
+    )
+    # §5.2.1.3: min-fresh narrows what the client accepts as fresh.
+    short_lived = (
+        request_cc.min_fresh is not None
+        and expires is not None
+        and expires - now < timedelta(seconds=request_cc.min_fresh)
+    )
+    return _Use(
+        response_cc=response_cc,
+        fresh=(expires is None or now < expires) and not too_old and not short_lived,
+        too_old=too_old,
+        must_validate=rules.refresh or request_cc.no_cache or response_no_cache,
+        staleness=now - expires if expires is not None else timedelta(0),
+        stale_allowed=not (response_cc.must_revalidate or response_no_cache),
+    )
+
+
 def plan_request(
     headers: Mapping[str, str],
     stored: StoredResponse | None,
@@ -102,43 +148,35 @@ def plan_request(
     only_if_cached = rules.only_if_cached or request_cc.only_if_cached
     if stored is None:
         return PLAN_GATEWAY_TIMEOUT if only_if_cached else PLAN_FETCH
-
-    response_cc = parse_cache_control(stored.headers.get("Cache-Control"))
-    # Standards mode reads the stored response's no-cache on every use; override mode decided
-    # its expiry from it when storing it (already stale).
-    response_no_cache = rules.mode.rfc_freshness and response_cc.no_cache
-    expires = stored.expires
-    fresh = expires is None or now < expires
-    # §5.2.1.1: the client accepts nothing older than its max-age, fresh or stale.
-    too_old = request_cc.max_age is not None and current_age(stored, now) > timedelta(
-        seconds=request_cc.max_age
-    )
-    # §5.2.1.3: min-fresh narrows what the client accepts as fresh.
-    if too_old or (
-        request_cc.min_fresh is not None
-        and expires is not None
-        and expires - now < timedelta(seconds=request_cc.min_fresh)
-    ):
-        fresh = False
-    # §5.2.1.4 / §5.2.2.4: no-cache means "validate before every use".
-    must_validate = rules.refresh or request_cc.no_cache or response_no_cache
-    staleness = now - expires if expires is not None else timedelta(0)
-    # §5.2.2.2: once stale, a must-revalidate response is never used unvalidated.
-    stale_allowed = not (response_cc.must_revalidate or response_no_cache)
-
+    use = _assess(stored, request_cc, rules, now)
     # §5.2.1.2: max-stale accepts this much staleness (unless the response forbids it).
-    if (fresh and not must_validate) or (
-        not must_validate
-        and not too_old
-        and stale_allowed
-        and request_cc.max_stale is not None
-        and staleness <= timedelta(seconds=request_cc.max_stale)
+    if not use.must_validate and (
+        use.fresh
+        or (
+            not use.too_old
+            and use.stale_allowed
+            and request_cc.max_stale is not None
+            and use.staleness <= timedelta(seconds=request_cc.max_stale)
+        )
     ):
         return _usable(headers, stored, rules, now)
+    return _unusable(headers, stored, request_cc, use, rules, only_if_cached)
 
+
+def _unusable(
+    headers: Mapping[str, str],
+    stored: StoredResponse,
+    request_cc: CacheDirectives,
+    use: _Use,
+    rules: Rules,
+    only_if_cached: bool,
+) -> Plan:
+    """The plan for a stored response the request does not accept as it is: served stale
+    while it is refreshed, a 504, or a request to the origin."""
+    response_cc, staleness = use.response_cc, use.staleness
     if (
-        not must_validate
-        and stale_allowed
+        not use.must_validate
+        and use.stale_allowed
         and not only_if_cached
         # A client that bounds the age it accepts does not want a stale answer, even one
         # refreshed behind its back (§5.2.1.1, RFC 5861 §3).
@@ -154,15 +192,14 @@ def plan_request(
         return Plan(PlanAction.SERVE_STALE_AND_REFRESH)
     if only_if_cached:
         return PLAN_GATEWAY_TIMEOUT
-
     # RFC 5861 §4: stale-if-error covers 5xx answers and failures. §4.2.4 lets a
     # disconnected cache serve stale, unless the response forbids it: then a 504 (§5.2.2.2).
-    fallback = stale_allowed and stale_window_allows(
+    fallback = use.stale_allowed and stale_window_allows(
         rules.stale_if_error, response_cc.stale_if_error, rules.response_directives, staleness
     )
     disconnect = "raise"
     if rules.mode.stale_on_disconnect:
-        disconnect = "stale" if stale_allowed else "gateway_timeout"
+        disconnect = "stale" if use.stale_allowed else "gateway_timeout"
     if rules.mode.answer_conditionals and any(name in headers for name in _CONDITIONAL_FIELDS):
         # The application validates its own copy: its request goes through unchanged.
         return Plan(PlanAction.FETCH, stale_fallback=fallback, on_disconnect=disconnect)

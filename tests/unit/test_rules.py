@@ -14,7 +14,7 @@ from attrs import evolve, fields
 from requests.structures import CaseInsensitiveDict
 
 import requests_cache_like.policy as policy_package
-from requests_cache_like.exchange import answer_from, lookup
+from requests_cache_like.lookup import answer_from, lookup
 from requests_cache_like.models import CachedRequest, CachedResponse
 from requests_cache_like.policy import (
     OVERRIDE,

@@ -1,0 +1,106 @@
+"""The read side shared by the full path and the fast path: the rules of a request, the
+stored response it selects, and the response served from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from .keys import variant_key
+from .models import CachedResponse
+from .policy import Rules, build_rules
+from .policy.freshness import age_header
+from .policy.messages import variants_match
+from .policy.select import byte_slice, range_usable, same_range, variant_needed
+
+if TYPE_CHECKING:
+    from .settings import CacheSettings, RequestOptions
+
+__all__ = ["answer_from", "lookup", "rules_for"]
+
+_RULES_MEMO_LIMIT = 256
+
+
+def rules_for(settings: CacheSettings, method: str, url: str, options: RequestOptions) -> Rules:
+    """Return the policy's rules for one request, memoised while no URL pattern applies."""
+    if settings.urls_expire_after:
+        return build_rules(method, url, settings, options)
+    memo = settings.rules_memo
+    rules: Rules | None = memo.get((method, options))
+    if rules is None:
+        if len(memo) >= _RULES_MEMO_LIMIT:
+            memo.clear()
+        rules = memo[(method, options)] = build_rules(method, url, settings, options)
+    return rules
+
+
+def lookup(
+    read: Callable[[str, bool], CachedResponse | None],
+    key: str,
+    get_key: Callable[[], str],
+    method: str,
+    headers: Mapping[str, str] | None,
+    rules: Rules,
+    follow_redirects: bool = True,
+) -> tuple[CachedResponse | None, CachedResponse | None]:
+    """Return ``(primary, selected)``: the newest response stored under the request's key
+    and the one the request selects (its ``Vary`` variant and range), each or both None.
+
+    ``headers`` None means the request's headers are not known yet: a response that varies
+    on them is then not selected.
+    """
+    primary = read(key, follow_redirects)
+    if primary is None and method == "HEAD" and rules.mode.head_from_get:
+        key = get_key()  # RFC 9111 §4: a stored GET response can answer HEAD
+        primary = read(key, True)
+    if primary is None:
+        return None, None
+    selected: CachedResponse | None = primary
+    if rules.mode.vary_variants:
+        if headers is None:
+            selected = None if "Vary" in primary.headers else primary
+        else:
+            choice = variant_needed(primary, headers)
+            if choice is False:
+                selected = None
+            elif choice is not True:
+                variant = read(variant_key(key, primary.vary_group, choice, headers), False)
+                match = variant is not None and variants_match(
+                    choice, variant.request.headers, headers
+                )
+                selected = variant if match else None
+    if (
+        selected is not None
+        and rules.mode.serve_ranges
+        and not range_usable(selected, len(selected.content), headers or {})
+    ):
+        selected = None
+    return primary, selected
+
+
+def answer_from(
+    stored: CachedResponse, method: str, headers: Mapping[str, str], rules: Rules, now: datetime
+) -> CachedResponse:
+    """Return the response to give for a request from ``stored``: with its ``Age``, cut to the
+    requested range, without a body for HEAD, as the mode asks."""
+    mode = rules.mode
+    range_header = headers.get("Range") if mode.serve_ranges else None
+    head = method == "HEAD" and mode.head_from_get
+    if not (mode.age_header or range_header or head):
+        return stored
+    response = stored.copy()
+    if mode.age_header:
+        response.headers["Age"] = age_header(stored, now)
+    if range_header and not same_range(stored, range_header):
+        body = stored.content or b""
+        part = byte_slice(stored, len(body), range_header)
+        if part is not None:
+            start, end, total, offset = part
+            response._content = body[start - offset : end - offset + 1]
+            response.status_code, response.reason = 206, "Partial Content"
+            response.headers["Content-Range"] = f"bytes {start}-{end}/{total}"
+            response.headers["Content-Length"] = str(end - start + 1)
+    if head:
+        response._content = b""
+    return response

@@ -1,0 +1,79 @@
+"""Storage calls with ``on_backend_error`` applied: the one place a storage failure is turned
+into a miss, a skipped write, or an error for the caller."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .backends import EntryTooLargeError
+from .exceptions import StorageError
+
+if TYPE_CHECKING:
+    from .backends import BaseCache
+    from .models import CachedResponse
+
+__all__ = ["StorageGuard"]
+
+logger = logging.getLogger(__name__)
+
+
+class StorageGuard:
+    """A session's storage calls, with ``on_backend_error`` applied once for all of them.
+
+    With ``"bypass"`` a :class:`StorageError` is a miss (read) or a skipped write, logged once
+    at WARNING until storage works again; with ``"raise"`` it reaches the caller. An entry
+    too large for the backend is always logged and skipped.
+    """
+
+    def __init__(self) -> None:
+        self._failing: set[str] = set()  # "reads" / "writes" while storage fails
+
+    def read(
+        self, cache: BaseCache, key: str, follow_redirects: bool, on_error: str
+    ) -> CachedResponse | None:
+        """Return the response stored under ``key`` (or its redirect alias), or None."""
+        try:
+            cached: CachedResponse | None = cache.get_response(
+                key, follow_redirects=follow_redirects
+            )
+        except StorageError as exc:
+            self._failed(exc, "reads", on_error)
+            return None
+        if self._failing:
+            self._recovered("reads")
+        return cached
+
+    def write(self, write: Callable[[], object], on_error: str) -> bool:
+        """Run a write; return False if it did not happen."""
+        try:
+            write()
+        except EntryTooLargeError as exc:
+            logger.warning("Response not cached: %s", exc)
+            return False
+        except StorageError as exc:
+            self._failed(exc, "writes", on_error)
+            return False
+        if self._failing:
+            self._recovered("writes")
+        return True
+
+    def _failed(self, error: StorageError, operation: str, on_error: str) -> None:
+        if on_error != "bypass":
+            raise error
+        # Reads and writes are tracked apart and storage counts as working again only when
+        # both are, so a store that serves reads but refuses writes warns once instead of
+        # flapping between "failed" and "working" on every request.
+        if not self._failing:
+            logger.warning(
+                "Cache storage failed (%s); answering from the origin until it recovers", error
+            )
+        else:
+            logger.debug("Cache storage %s failing: %s", operation, error)
+        self._failing.add(operation)
+
+    def _recovered(self, operation: str) -> None:
+        self._failing.discard(operation)
+        if not self._failing:
+            logger.warning("Cache storage is working again")
