@@ -32,6 +32,7 @@ def test_every_example_is_tested() -> None:
         "expiration",
         "inspection",
         "migrate_sqlite_to_redis",
+        "shared_cache",
         "standards_mode",
     }
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
@@ -51,6 +52,16 @@ def test_basic_sessions(capsys: pytest.CaptureFixture[str]) -> None:
         "only_if_cached on an unseen URL: status 504",
         "cache_disabled: from_cache=False",
         "origin saw 3 request(s) for /json",
+    ]
+
+
+def test_shared_cache(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_example("shared_cache", capsys) == [
+        "match_headers session, other Accept: from_cache=False",
+        "plain session, other Accept: from_cache=True",
+        "plain.expire_after = 60",
+        "hooks saw: miss, hit",
+        "origin saw 3 request(s) for /headers",
     ]
 
 

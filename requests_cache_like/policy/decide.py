@@ -174,9 +174,10 @@ def _unusable(
     """The plan for a stored response the request does not accept as it is: served stale
     while it is refreshed, a 504, or a request to the origin."""
     response_cc, staleness = use.response_cc, use.staleness
+    windows_allowed = use.stale_allowed or not rules.mode.stale_windows_obey_response
     if (
         not use.must_validate
-        and use.stale_allowed
+        and windows_allowed
         and not only_if_cached
         # A client that bounds the age it accepts does not want a stale answer, even one
         # refreshed behind its back (§5.2.1.1, RFC 5861 §3).
@@ -194,7 +195,7 @@ def _unusable(
         return PLAN_GATEWAY_TIMEOUT
     # RFC 5861 §4: stale-if-error covers 5xx answers and failures. §4.2.4 lets a
     # disconnected cache serve stale, unless the response forbids it: then a 504 (§5.2.2.2).
-    fallback = use.stale_allowed and stale_window_allows(
+    fallback = windows_allowed and stale_window_allows(
         rules.stale_if_error, response_cc.stale_if_error, rules.response_directives, staleness
     )
     disconnect = "raise"

@@ -77,7 +77,8 @@ def parse_http_date(
     obsolete RFC 850 and asctime forms, with any letter case; anything else (other time
     zones, missing comma, one-digit hours, several values) is invalid, and an invalid
     ``Expires`` means "already stale". A two-digit RFC 850 year more than 50 years ahead of
-    ``now`` is taken as the previous century (§5.6.7).
+    ``now`` is taken as the previous century (§5.6.7); without ``now``, years 50-99 are
+    19xx and 00-49 are 20xx (RFC 5322 §4.3).
 
     ``lenient=True`` is for dates a user writes (``expire_after="..."``): any RFC 5322 date
     is also accepted, with a numeric or named zone (``+0200``, ``EST``).
@@ -114,7 +115,10 @@ def _parse_strict(value: str, now: datetime | None) -> datetime | None:
         match = _RFC850.fullmatch(value)
         if match:
             day, month, short_year, hour, minute, second = match.groups()
-            century = (now.year if now else 2000) // 100 * 100
+            if now is None:  # no clock to compare with: RFC 5322 §4.3's reading
+                century = 2000 if int(short_year) < 50 else 1900
+            else:
+                century = now.year // 100 * 100
             year = str(century + int(short_year))
             rfc850 = True
         else:

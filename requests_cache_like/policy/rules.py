@@ -126,6 +126,11 @@ class Mode:
     #: ``Location`` and ``Content-Location`` (§4.4); a POST answer whose ``Content-Location`` is
     #: its own URL answers later GETs.
     invalidate_unsafe: bool
+    #: The response's ``must-revalidate`` (and, in standards mode, ``no-cache``) also stops
+    #: stale-if-error and stale-while-revalidate (§5.2.2.2). Override mode: the session's
+    #: ``stale_if_error`` / ``stale_while_revalidate`` apply whatever the response says, as in
+    #: requests-cache; only ``max-stale`` yields to ``must-revalidate``.
+    stale_windows_obey_response: bool
     #: A 304 updates every stored field it carries but ``Content-Length`` (§3.2). Override
     #: mode also keeps the fields that describe the stored body as it was decoded
     #: (``Content-Type``, ``Content-Encoding``, ``Content-Range``, ``Transfer-Encoding``), as
@@ -149,6 +154,7 @@ OVERRIDE = Mode(
     answer_conditionals=False,
     head_from_get=False,
     invalidate_unsafe=False,
+    stale_windows_obey_response=False,
     update_body_fields=False,
     stale_on_disconnect=False,
 )
@@ -164,6 +170,7 @@ STANDARDS = Mode(
     answer_conditionals=True,
     head_from_get=True,
     invalidate_unsafe=True,
+    stale_windows_obey_response=True,
     update_body_fields=True,
     stale_on_disconnect=True,
 )

@@ -26,6 +26,8 @@ from requests_cache_like.policy import (
     plan_request,
     store_decision,
 )
+from requests_cache_like.policy.expiration import parse_http_date as expiration_parse_http_date
+from requests_cache_like.policy.freshness import parse_http_date
 from requests_cache_like.policy.plan import PLAN_FETCH, Plan
 from requests_cache_like.policy.respond import refresh_headers, respond
 from requests_cache_like.settings import CacheSettings, RequestOptions
@@ -122,6 +124,11 @@ def _invalidate_unsafe(rules: Rules) -> tuple[str, ...]:
     return outcome.invalidate
 
 
+def _stale_windows_obey_response(rules: Rules) -> bool:
+    entry = stored({"Cache-Control": "must-revalidate"}, created=-90, expires=-30)
+    return plan_request({}, entry, evolve(rules, stale_if_error=True), NOW).stale_fallback
+
+
 def _update_body_fields(rules: Rules) -> tuple[str, str]:
     headers = CaseInsensitiveDict({"Content-Type": "text/plain", "X-Version": "1"})
     refresh_headers(headers, {"Content-Type": "text/html", "X-Version": "2"}, rules)
@@ -151,6 +158,7 @@ MODE_FIELDS: list[Any] = [
     ),
     pytest.param("head_from_get", _head_from_get, False, True, {}),
     pytest.param("invalidate_unsafe", _invalidate_unsafe, (), (URL,), {}),
+    pytest.param("stale_windows_obey_response", _stale_windows_obey_response, True, False, {}),
     pytest.param(
         "update_body_fields",
         _update_body_fields,
@@ -277,3 +285,38 @@ def test_the_purity_checks_can_fail(tmp_path: Path) -> None:
         test_policy_module_imports_no_io(impure)
     with pytest.raises(AssertionError):
         test_policy_module_reads_no_clock(impure)
+
+
+# --- one HTTP-date parser -------------------------------------------------------------------
+
+NUMERIC_ZONE = "Sun, 06 Nov 1994 08:49:37 +0000"
+NOV_6 = datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "strict", "lenient"),
+    [
+        pytest.param("Sun, 06 Nov 1994 08:49:37 GMT", NOV_6, NOV_6, id="imf-fixdate"),
+        pytest.param("Sunday, 06-Nov-94 08:49:37 GMT", NOV_6, NOV_6, id="rfc850"),
+        pytest.param("Sun Nov  6 08:49:37 1994", NOV_6, NOV_6, id="asctime"),
+        pytest.param(NUMERIC_ZONE, None, NOV_6, id="numeric-zone"),
+        pytest.param("06 Nov 1994 10:49:37 +0200", None, NOV_6, id="no-weekday-other-zone"),
+        pytest.param("tomorrow", None, None, id="garbage"),
+    ],
+)
+def test_one_date_parser_strict_for_headers_lenient_for_users(
+    value: str, strict: datetime | None, lenient: datetime | None
+) -> None:
+    assert parse_http_date(value, NOW) == strict
+    assert parse_http_date(value, NOW, lenient=True) == lenient
+    assert expiration_parse_http_date(value) == lenient  # a date a user wrote
+
+
+@pytest.mark.parametrize("mode", [OVERRIDE, STANDARDS], ids=lambda mode: mode.name)
+def test_a_malformed_expires_header_is_already_stale_in_both_modes(mode: Mode) -> None:
+    rules = evolve(rules_with(cache_control=True, expire_after_given=True), mode=mode)
+    headers = {"Expires": NUMERIC_ZONE.replace("1994", "2099"), "ETag": '"v1"'}
+    decision = store_decision("GET", 200, {}, headers, rules, NOW, NOW)
+    assert decision.store
+    assert decision.expires is not None
+    assert decision.expires <= NOW
