@@ -10,7 +10,7 @@ they are not computed twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
@@ -48,6 +48,9 @@ _MEMO_LIMIT = 4096
 #: Types of query parameter values the key memo can tell apart (with their type alongside).
 _MEMO_PARAM_TYPES = frozenset({str, bytes, int, float, bool, type(None)})
 _fast_path_classes: dict[type, bool] = {}
+#: requests' hook helpers, which it ships without annotations.
+DISPATCH_HOOK: Callable[..., Any] = dispatch_hook
+_merge_hooks: Callable[..., Any] = merge_hooks
 
 
 @frozen
@@ -203,7 +206,7 @@ def dispatch_hit_hooks(
 ) -> CachedResponse:
     """Run the response hooks ``Session.send`` would have run, on a fast hit."""
     request_hooks = (
-        session.hooks if hooks is None else merge_hooks(Request(hooks=hooks).hooks, session.hooks)  # type: ignore[no-untyped-call]
+        session.hooks if hooks is None else _merge_hooks(Request(hooks=hooks).hooks, session.hooks)
     )
     if not request_hooks.get("response"):
         return response
@@ -214,5 +217,5 @@ def dispatch_hit_hooks(
         "cert": session.cert if send_kwargs.get("cert") is None else send_kwargs["cert"],
         "proxies": send_kwargs.get("proxies") or {},
     }
-    hooked: CachedResponse = dispatch_hook("response", request_hooks, response, **kwargs)  # type: ignore[no-untyped-call]
+    hooked: CachedResponse = DISPATCH_HOOK("response", request_hooks, response, **kwargs)
     return hooked

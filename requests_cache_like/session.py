@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from requests import PreparedRequest, Response, Session
-from requests.hooks import dispatch_hook
 
 from .arguments import (
     EXPIRE_AFTER_NOT_GIVEN,
@@ -28,7 +27,7 @@ from .arguments import (
 from .backends import BaseCache, init_backend
 from .concurrency import REFRESH_POOL as _refresh_pool  # noqa: F401 (tests wait on it)
 from .exchange import Exchange
-from .fast_path import KeyHint, dispatch_hit_hooks, fast_hit, supports_fast_path
+from .fast_path import DISPATCH_HOOK, KeyHint, dispatch_hit_hooks, fast_hit, supports_fast_path
 from .keys import settings_key
 from .lookup import rules_for
 from .models import CachedResponse, OriginalResponse
@@ -259,7 +258,7 @@ class CacheMixin(SettingAttributes):
         kwargs.setdefault("cert", self.cert)
         allow_redirects = kwargs.pop("allow_redirects", True)
         if request.hooks.get("response"):
-            response = dispatch_hook("response", request.hooks, response, **kwargs)  # type: ignore[no-untyped-call]
+            response = DISPATCH_HOOK("response", request.hooks, response, **kwargs)
         if allow_redirects and response.is_redirect:
             response = follow_redirects(self.resolve_redirects, exchange, response, request, kwargs)
         return response  # type: ignore[return-value]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..exceptions import UnknownBackendError
 from ..settings import DEFAULT_CACHE_NAME
@@ -98,33 +98,53 @@ def parse_backend_url(url: str) -> tuple[str, str | None, dict[str, Any]]:
     name = URL_SCHEMES[scheme]
     query = dict(parse_qsl(parts.query))
     if name == "sqlite":
-        path = unquote(parts.netloc + parts.path)
-        if path in ("", "/"):
-            raise _bad_url(
-                url,
-                "names no database file",
-                "sqlite:///cache.db, sqlite:////var/cache/app.db or sqlite://:memory:",
-            )
-        if path.startswith("/") and not parts.netloc:
-            path = path[1:]  # sqlite:///rel.db -> rel.db ; sqlite:////abs.db -> /abs.db
-        return name, path, {}
+        return name, _sqlite_path(url, parts), {}
     if name == "memory":
         return name, None, {}
     if name == "filesystem":
-        path = unquote(parts.netloc + parts.path)
-        if not path:
-            raise _bad_url(url, "names no directory", "file:///var/cache/http_cache")
-        return name, path, {}
+        return name, _directory(url, parts), {}
     if name == "redis":
         return name, None, {"url": url}
     if name in ("mongodb", "gridfs"):
-        use_gridfs = name == "gridfs" or query.pop("gridfs", "").lower() in _TRUE
-        db_name = unquote(parts.path.lstrip("/")) or None
-        real_scheme = "mongodb" if scheme == "mongodb+gridfs" else scheme
-        host = urlunsplit((real_scheme, parts.netloc, parts.path, urlencode(query), ""))
-        if not parts.netloc:
-            raise _bad_url(url, "names no host", "mongodb://localhost:27017/http_cache")
-        return ("gridfs" if use_gridfs else "mongodb"), db_name, {"host": host}
+        return _parse_mongodb_url(url, parts, scheme, name, query)
+    return _parse_dynamodb_url(url, parts, query)
+
+
+def _sqlite_path(url: str, parts: SplitResult) -> str:
+    path = unquote(parts.netloc + parts.path)
+    if path in ("", "/"):
+        raise _bad_url(
+            url,
+            "names no database file",
+            "sqlite:///cache.db, sqlite:////var/cache/app.db or sqlite://:memory:",
+        )
+    if path.startswith("/") and not parts.netloc:
+        path = path[1:]  # sqlite:///rel.db -> rel.db ; sqlite:////abs.db -> /abs.db
+    return path
+
+
+def _directory(url: str, parts: SplitResult) -> str:
+    path = unquote(parts.netloc + parts.path)
+    if not path:
+        raise _bad_url(url, "names no directory", "file:///var/cache/http_cache")
+    return path
+
+
+def _parse_mongodb_url(
+    url: str, parts: SplitResult, scheme: str, name: str, query: dict[str, str]
+) -> tuple[str, str | None, dict[str, Any]]:
+    use_gridfs = name == "gridfs" or query.pop("gridfs", "").lower() in _TRUE
+    db_name = unquote(parts.path.lstrip("/")) or None
+    real_scheme = "mongodb" if scheme == "mongodb+gridfs" else scheme
+    host = urlunsplit((real_scheme, parts.netloc, parts.path, urlencode(query), ""))
+    if not parts.netloc:
+        raise _bad_url(url, "names no host", "mongodb://localhost:27017/http_cache")
+    return ("gridfs" if use_gridfs else "mongodb"), db_name, {"host": host}
+
+
+def _parse_dynamodb_url(
+    url: str, parts: SplitResult, query: dict[str, str]
+) -> tuple[str, str | None, dict[str, Any]]:
     # dynamodb://table?region=...&endpoint_url=...
     table = unquote(parts.netloc + parts.path).strip("/")
     if not table:
@@ -141,7 +161,7 @@ def parse_backend_url(url: str) -> tuple[str, str | None, dict[str, Any]]:
                 f"has an unknown option {key!r} (accepted: region, endpoint_url)",
                 "dynamodb://http_cache?region=eu-west-1",
             )
-    return name, table, options
+    return "dynamodb", table, options
 
 
 def init_backend(

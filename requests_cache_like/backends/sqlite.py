@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from tempfile import gettempdir
@@ -16,11 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_cache_dir
 
-from ..exceptions import StorageBusyError, StorageError
+from ..exceptions import StorageError
 from ..models import CachedResponse
 from ..models.response import utcnow
 from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
+from ._sqlite_connection import CONNECT_KWARGS as CONNECT_KWARGS
+from ._sqlite_connection import DEFAULT_BUSY_TIMEOUT as DEFAULT_BUSY_TIMEOUT
+from ._sqlite_connection import SQLiteConnection
 from .base import BaseCache, BaseStorage, reject_unknown_kwargs
 
 if TYPE_CHECKING:
@@ -30,12 +30,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["SQLiteCache", "SQLiteConnection", "SQLiteDict", "get_cache_path"]
 
-#: Default time to wait for another writer, in milliseconds.
-DEFAULT_BUSY_TIMEOUT = 30_000
-#: Keyword arguments passed through to :func:`sqlite3.connect`.
-CONNECT_KWARGS = frozenset(
-    {"detect_types", "isolation_level", "factory", "cached_statements", "uri"}
-)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _COLUMNS = frozenset({"key", "value", "expires", "created_at", "size"})
 _SORT_COLUMNS = {"key": "key", "expires": "expires", "created_at": "created_at", "size": "size"}
@@ -66,117 +60,6 @@ def get_cache_path(
     path = path.absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
     return str(path)
-
-
-class SQLiteConnection:
-    """One connection to a database file, shared by the cache's tables and guarded by a lock.
-
-    A forked child process opens its own connection on first use (SQLite connections must
-    not cross a fork).
-    """
-
-    def __init__(
-        self,
-        db_path: str,
-        busy_timeout: int | None = None,
-        fast_save: bool = False,
-        wal: bool = False,
-        **connect_kwargs: Any,
-    ) -> None:
-        reject_unknown_kwargs(
-            "SQLiteCache",
-            {k: v for k, v in connect_kwargs.items() if k not in CONNECT_KWARGS},
-            [
-                "busy_timeout",
-                "fast_save",
-                "wal",
-                "use_cache_dir",
-                "use_temp",
-                "use_memory",
-                "serializer",
-                *CONNECT_KWARGS,
-            ],
-        )
-        if busy_timeout is not None and (
-            isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int) or busy_timeout < 0
-        ):
-            raise ValueError(
-                f"busy_timeout={busy_timeout!r}; accepted: milliseconds as an int >= 0"
-            )
-        self.db_path = db_path
-        self.busy_timeout = DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
-        self.fast_save = fast_save
-        self.wal = wal
-        self.connect_kwargs = connect_kwargs
-        self.lock = threading.RLock()
-        self._connection: sqlite3.Connection | None = None
-        self._pid = 0
-        #: CREATE statements of the tables on this connection, replayed on every new
-        #: connection (an in-memory database starts empty again after close()).
-        self.schema: list[str] = []
-
-    def _connect(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection = sqlite3.connect(
-            self.db_path,
-            timeout=self.busy_timeout / 1000,
-            check_same_thread=False,
-            **{"isolation_level": None, **self.connect_kwargs},
-        )
-        if self.wal and self.db_path != ":memory:":
-            connection.execute("PRAGMA journal_mode=WAL")
-        if self.fast_save:
-            connection.execute("PRAGMA synchronous=OFF")
-        for statement in self.schema:
-            connection.execute(statement)
-        return connection
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """The open connection (made on first use, and again in a forked child)."""
-        pid = os.getpid()
-        if self._connection is None or self._pid != pid:
-            with self.lock:
-                if self._connection is None or self._pid != pid:
-                    self._connection = self._connect()
-                    self._pid = pid
-        return self._connection
-
-    @contextmanager
-    def cursor(self, write: bool = False) -> Iterator[sqlite3.Cursor]:
-        """Run statements under the lock; with ``write``, inside one immediate transaction."""
-        with self.lock:
-            try:
-                connection = self.connection
-                if write:
-                    connection.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield connection.cursor()
-                        connection.execute("COMMIT")
-                    except BaseException:
-                        # A failed statement or COMMIT (e.g. busy) must not leave the
-                        # transaction open: the next write could not begin.
-                        if connection.in_transaction:
-                            connection.execute("ROLLBACK")
-                        raise
-                else:
-                    yield connection.cursor()
-            except sqlite3.DatabaseError as exc:  # includes "file is not a database"
-                message = str(exc).lower()
-                if isinstance(exc, sqlite3.OperationalError) and (
-                    "locked" in message or "busy" in message
-                ):
-                    raise StorageBusyError(
-                        f"SQLite database {self.db_path!r} stayed locked by another writer for "
-                        f"longer than busy_timeout={self.busy_timeout} ms"
-                    ) from exc
-                raise StorageError(f"SQLite error on {self.db_path!r}: {exc}") from exc
-
-    def close(self) -> None:
-        """Close the connection (it reopens if used again)."""
-        with self.lock:
-            if self._connection is not None and self._pid == os.getpid():
-                self._connection.close()
-            self._connection = None
 
 
 class SQLiteDict(BaseStorage):

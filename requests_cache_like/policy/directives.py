@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 from attrs import frozen
 
@@ -126,7 +127,7 @@ def parse_cache_control(value: str | None) -> CacheDirectives:
     """
     if not value:
         return _EMPTY
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}
     for name, arg in _split_directives(value):
         if name in _INT_DIRECTIVES:
             fields.setdefault(_INT_DIRECTIVES[name], _delta_seconds(arg))
@@ -140,12 +141,12 @@ def parse_cache_control(value: str | None) -> CacheDirectives:
             if arg:
                 # no-cache="field-list" (§5.2.2.4): only those fields need revalidation.
                 names = tuple(f.strip().lower() for f in arg.split(",") if f.strip())
-                fields["no_cache_fields"] = (*fields.get("no_cache_fields", ()), *names)  # type: ignore[misc]
+                fields["no_cache_fields"] = (*fields.get("no_cache_fields", ()), *names)
             else:
                 fields["no_cache"] = True
     if not fields:
         return _EMPTY
-    return CacheDirectives(**fields)  # type: ignore[arg-type]
+    return CacheDirectives(**fields)
 
 
 def request_directives(headers: Mapping[str, str]) -> CacheDirectives:

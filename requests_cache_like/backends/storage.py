@@ -1,0 +1,218 @@
+"""The storages: :class:`BaseStorage`, the contract each backend implements (string keys to
+stored values, optionally through a serializer, knowing nothing of HTTP), :class:`DictStorage`
+(a dict in this process) and :class:`CopyStage` (the memory backend's copying "serializer"),
+with :func:`reject_unknown_kwargs`, shared by the backends' constructors, and
+``warn_unreadable``, which logs each unreadable entry once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, MutableMapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import DeserializationError
+from ..serializers import init_serializer
+
+if TYPE_CHECKING:
+    from ..models import CachedResponse
+    from ..serializers.pipeline import SerializerType, StageLike
+
+__all__ = ["BaseStorage", "CopyStage", "DictStorage", "reject_unknown_kwargs", "warn_unreadable"]
+
+# Named after base.py, where these warnings were issued before the storages moved here, so
+# logging configured for that logger keeps applying.
+logger = logging.getLogger(__name__.rpartition(".")[0] + ".base")
+
+
+def reject_unknown_kwargs(owner: str, kwargs: dict[str, Any], accepted: Iterable[str] = ()) -> None:
+    """Raise TypeError naming any keyword argument ``owner`` does not accept."""
+    if kwargs:
+        listed = ", ".join(sorted(accepted)) or "none"
+        raise TypeError(
+            f"{owner} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}; "
+            f"accepted: {listed}"
+        )
+
+
+class _WarnOnce:
+    """Log an unreadable entry at WARNING the first time its key is seen, DEBUG after."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._seen: set[str] = set()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def __call__(self, key: str, error: Exception) -> None:
+        with self._lock:
+            first = key not in self._seen
+            if first and len(self._seen) < self._limit:
+                self._seen.add(key)
+        level = logging.WARNING if first else logging.DEBUG
+        logger.log(level, "Unreadable cache entry %s treated as a miss: %s", key, error)
+
+
+warn_unreadable = _WarnOnce()
+
+
+class BaseStorage(MutableMapping[str, Any], ABC):
+    """A key-value storage: string keys, values passed through an optional serializer.
+
+    Backends implement :meth:`get_raw`, :meth:`set_raw`, ``__delitem__``, ``__iter__`` and
+    ``__len__``; they may override :meth:`bulk_delete`, :meth:`clear`, :meth:`close` and the
+    item iteration for speed. ``expires`` is passed so stores with native expiry can use it.
+
+    :param serializer: None stores values as they are (strings for redirects); the caches
+        pass a :class:`SerializerPipeline` for responses.
+    """
+
+    def __init__(self, serializer: SerializerType | StageLike = None, **kwargs: Any) -> None:
+        reject_unknown_kwargs(type(self).__name__, kwargs, ("serializer",))
+        self.serializer: Any = (
+            None
+            if serializer is None
+            else (serializer if not isinstance(serializer, str) else init_serializer(serializer))
+        )
+
+    # -- what a backend implements -------------------------------------------------------
+    @abstractmethod
+    def get_raw(self, key: str) -> Any:
+        """Return the stored (serialized) value for ``key``; raise KeyError if absent."""
+
+    @abstractmethod
+    def set_raw(
+        self,
+        key: str,
+        value: Any,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        size: int = 0,
+    ) -> None:
+        """Store a serialized value atomically (the old value or the new one, never a mix)."""
+
+    # -- shared behaviour -----------------------------------------------------------------
+    def get_raw_default(self, key: str, default: Any = None) -> Any:
+        """Return the stored (serialized) value for ``key``, or ``default``."""
+        try:
+            return self.get_raw(key)
+        except KeyError:
+            return default
+
+    def serialize(self, value: Any) -> Any:
+        """Return the stored form of ``value``."""
+        return self.serializer.dumps(value) if self.serializer is not None else value
+
+    def deserialize(self, key: str, value: Any) -> Any:
+        """Return the value in its stored form; raises :class:`DeserializationError`."""
+        if self.serializer is None:
+            return value
+        try:
+            return self.serializer.loads(value)
+        except DeserializationError:
+            raise
+        except Exception as exc:  # a custom serializer may raise anything
+            raise DeserializationError(f"{type(exc).__name__}: {exc}") from exc
+
+    def __getitem__(self, key: str) -> Any:
+        return self.deserialize(key, self.get_raw(key))
+
+    def __contains__(self, key: object) -> bool:
+        """True if anything is stored under ``key``, readable or not (nothing is decoded)."""
+        try:
+            self.get_raw(key)  # type: ignore[arg-type]
+        except KeyError:
+            return False
+        return True
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.set(key, value)
+
+    def set(self, key: str, value: Any, expires: datetime | None = None) -> None:
+        """Store ``value`` under ``key``; ``expires`` defaults to ``value.expires`` if present."""
+        if expires is None:
+            expires = getattr(value, "expires", None)
+        created_at = getattr(value, "created_at", None)
+        size = getattr(value, "size", 0)
+        self.set_raw(
+            key, self.serialize(value), expires, created_at, size if isinstance(size, int) else 0
+        )
+
+    def bulk_delete(self, keys: Iterable[str]) -> None:
+        """Delete every key in ``keys``; missing keys are ignored."""
+        for key in list(keys):
+            try:
+                del self[key]
+            except KeyError:
+                pass
+
+    def clear(self) -> None:
+        """Delete everything."""
+        self.bulk_delete(list(self))
+
+    def close(self) -> None:
+        """Release connections or files held open."""
+
+    def readable_items(self) -> Iterator[tuple[str, Any]]:
+        """Yield ``(key, value)`` for every entry that can be read; others are skipped."""
+        for key in list(self):
+            try:
+                yield key, self[key]
+            except KeyError:
+                continue
+            except DeserializationError as exc:
+                warn_unreadable(key, exc)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} ({len(self)} items)>"
+
+
+class DictStorage(BaseStorage):
+    """In-process storage backed by a dict; safe to share between threads."""
+
+    def __init__(self, serializer: SerializerType | StageLike = None, **kwargs: Any) -> None:
+        super().__init__(serializer=serializer, **kwargs)
+        self._data: dict[str, Any] = {}
+
+    def get_raw(self, key: str) -> Any:
+        return self._data[key]
+
+    def set_raw(
+        self,
+        key: str,
+        value: Any,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        size: int = 0,
+    ) -> None:
+        self._data[key] = value  # a single dict assignment is atomic under the GIL
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+class CopyStage:
+    """The memory backend's "serializer": keeps objects, but stores and returns copies so a
+    caller that edits a response cannot change what the cache holds."""
+
+    name = "copy"
+
+    def dumps(self, value: CachedResponse) -> CachedResponse:
+        return value.copy()
+
+    def loads(self, value: CachedResponse) -> CachedResponse:
+        return value.copy()
