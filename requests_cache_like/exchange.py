@@ -67,11 +67,11 @@ class Exchange:
     # -- storage ------------------------------------------------------------------------------
     def read(self, key: str, follow_redirects: bool) -> CachedResponse | None:
         """Read ``key`` (fail-open as the settings say)."""
-        return self.guard.read(self.cache, key, follow_redirects, self.settings.on_backend_error)
+        return self.guard.read(key, follow_redirects)
 
     def write(self, write: Callable[[], object]) -> bool:
         """Run a storage write (fail-open as the settings say); False if it did not happen."""
-        return self.guard.write(write, self.settings.on_backend_error)
+        return self.guard.write(write)
 
     def key_as(self, method: str) -> str:
         """The key of this request sent with another method."""
@@ -90,7 +90,7 @@ class Exchange:
         primary = selected = None
         if not (rules.force_refresh or known_miss):
             primary, selected = lookup(
-                self.read,
+                self.guard.read,
                 self.key,
                 lambda: self.key_as("GET"),
                 self.method,

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .session import CacheMixin
     from .settings import CacheSettings, RequestOptions
 
-__all__ = ["KeyHint", "fast_hit", "supports_fast_path"]
+__all__ = ["DISPATCH_HOOK", "FAST_PATH_CLASSES", "KeyHint", "fast_hit", "supports_fast_path"]
 
 #: Request headers that need the full policy (conditional or cache-directive requests).
 _SLOW_PATH_HEADERS = frozenset(
@@ -47,7 +47,8 @@ _SLOW_PATH_HEADERS = frozenset(
 _MEMO_LIMIT = 4096
 #: Types of query parameter values the key memo can tell apart (with their type alongside).
 _MEMO_PARAM_TYPES = frozenset({str, bytes, int, float, bool, type(None)})
-_fast_path_classes: dict[type, bool] = {}
+#: Memo of supports_fast_path() per session class.
+FAST_PATH_CLASSES: dict[type, bool] = {}
 #: requests' hook helpers, which it ships without annotations.
 DISPATCH_HOOK: Callable[..., Any] = dispatch_hook
 _merge_hooks: Callable[..., Any] = merge_hooks
@@ -68,7 +69,7 @@ class KeyHint:
 def supports_fast_path(cls: type, mixin: type) -> bool:
     """True if nothing between ``mixin`` and requests.Session changes how a request is
     prepared or sent, so a fresh hit may be answered before preparation."""
-    cached = _fast_path_classes.get(cls)
+    cached = FAST_PATH_CLASSES.get(cls)
     if cached is not None:
         return cached
     mro = cls.__mro__
@@ -87,7 +88,7 @@ def supports_fast_path(cls: type, mixin: type) -> bool:
         and definer(mro, "merge_environment_settings") is Session
         and all(definer(after_mixin, name) is Session for name in ("request", "send"))
     )
-    _fast_path_classes[cls] = ok
+    FAST_PATH_CLASSES[cls] = ok
     return ok
 
 
@@ -137,20 +138,6 @@ def _memo_key(
     return entry
 
 
-def _eligible(session: CacheMixin, settings: CacheSettings, method: str, headers: Any) -> bool:
-    """True if neither the session nor the call can change the key or the decision."""
-    if settings.disabled or method not in settings.allowable_methods:
-        return False
-    if settings.key_fn is not None or settings.match_headers or session.params:
-        return False
-    if session.auth is not None and type(session.auth) not in (tuple, HTTPBasicAuth):
-        return False  # an auth callable may change the URL, hence the key
-    if headers and any(str(name).lower() in _SLOW_PATH_HEADERS for name in headers):
-        return False
-    session_headers = session.headers
-    return "Cache-Control" not in session_headers and "Pragma" not in session_headers
-
-
 def fast_hit(
     session: CacheMixin,
     method: str,
@@ -167,13 +154,26 @@ def fast_hit(
     by the same requests code, memoised per input); only requests whose key and decision
     cannot depend on anything else take this path.
     """
-    settings = session.settings
+    settings = session._settings
     method = method.upper()
-    if not _eligible(session, settings, method, headers):
+    # Only when neither the session nor the call can change the key or the decision.
+    if settings.disabled or method not in settings.allowable_methods:
         return None, None
-    entry = _memo_key(settings, method, url, params)
+    if settings.key_fn is not None or settings.match_headers or session.params:
+        return None, None
+    if session.auth is not None and type(session.auth) not in (tuple, HTTPBasicAuth):
+        return None, None  # an auth callable may change the URL, hence the key
+    if headers and any(str(name).lower() in _SLOW_PATH_HEADERS for name in headers):
+        return None, None
+    if "Cache-Control" in session.headers or "Pragma" in session.headers:
+        return None, None
+    # The usual call (a str URL, no params) looks its key up directly.
+    usual = params is None and type(url) is str
+    entry = settings.key_memo.get((method, url, None)) if usual else None
     if entry is None:
-        return None, None
+        entry = _memo_key(settings, method, url, params)
+        if entry is None:
+            return None, None
     key, prepared_url = entry
     rules = rules_for(settings, method, prepared_url, options)
     if not rules.cacheable or rules.force_refresh:
@@ -183,19 +183,21 @@ def fast_hit(
         found = _memo_key(settings, "GET", url, params)
         return found[0] if found else ""
 
-    def read(key: str, follow_redirects: bool) -> CachedResponse | None:
-        return session._storage.read(
-            session.cache, key, follow_redirects, settings.on_backend_error
-        )
-
-    primary, selected = lookup(read, key, get_key, method, None, rules, allow_redirects)
-    hint = KeyHint(method, prepared_url, key, rules, missing=primary is None)
-    if selected is None or (allow_redirects and selected.is_redirect):
-        return None, hint
-    now = utcnow()
-    if plan_request({}, selected, rules, now).action is not PlanAction.SERVE:
-        return None, hint
-    return answer_from(selected, method, {}, rules, now), None
+    primary, selected = lookup(
+        session._storage.read, key, get_key, method, None, rules, allow_redirects
+    )
+    # A stored redirect that is to be followed takes the full path, which follows it.
+    if selected is not None and not (
+        allow_redirects and 300 <= selected.status_code < 400 and selected.is_redirect
+    ):
+        now = utcnow()
+        if plan_request({}, selected, rules, now).action is PlanAction.SERVE:
+            return (
+                selected
+                if rules.mode.plain_answers
+                else answer_from(selected, method, {}, rules, now)
+            ), None
+    return None, KeyHint(method, prepared_url, key, rules, missing=primary is None)
 
 
 def dispatch_hit_hooks(

@@ -13,6 +13,7 @@ from .policy import Rules, build_rules
 from .policy.freshness import age_header
 from .policy.messages import variants_match
 from .policy.select import byte_slice, range_usable, same_range, variant_needed
+from .settings import DEFAULT_OPTIONS
 
 if TYPE_CHECKING:
     from .settings import CacheSettings, RequestOptions
@@ -27,11 +28,13 @@ def rules_for(settings: CacheSettings, method: str, url: str, options: RequestOp
     if settings.urls_expire_after:
         return build_rules(method, url, settings, options)
     memo = settings.rules_memo
-    rules: Rules | None = memo.get((method, options))
+    # Default options (most requests) are keyed by the method alone: no options hash to compute.
+    memo_key = method if options is DEFAULT_OPTIONS else (method, options)
+    rules: Rules | None = memo.get(memo_key)
     if rules is None:
         if len(memo) >= _RULES_MEMO_LIMIT:
             memo.clear()
-        rules = memo[(method, options)] = build_rules(method, url, settings, options)
+        rules = memo[memo_key] = build_rules(method, url, settings, options)
     return rules
 
 

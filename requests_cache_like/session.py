@@ -27,7 +27,14 @@ from .arguments import (
 from .backends import BaseCache, init_backend
 from .concurrency import REFRESH_POOL as _refresh_pool  # noqa: F401 (tests wait on it)
 from .exchange import Exchange
-from .fast_path import DISPATCH_HOOK, KeyHint, dispatch_hit_hooks, fast_hit, supports_fast_path
+from .fast_path import (
+    DISPATCH_HOOK,
+    FAST_PATH_CLASSES,
+    KeyHint,
+    dispatch_hit_hooks,
+    fast_hit,
+    supports_fast_path,
+)
 from .keys import settings_key
 from .lookup import rules_for
 from .models import CachedResponse, OriginalResponse
@@ -60,7 +67,8 @@ _CALL: ContextVar[tuple[RequestOptions, KeyHint | None] | None] = ContextVar(
 
 def _supports_fast_path(cls: type) -> bool:
     """True if fresh hits of ``cls`` may be answered before preparation (see fast_path)."""
-    return supports_fast_path(cls, CacheMixin)
+    known = FAST_PATH_CLASSES.get(cls)
+    return supports_fast_path(cls, CacheMixin) if known is None else known
 
 
 class CacheMixin(SettingAttributes):
@@ -134,7 +142,7 @@ class CacheMixin(SettingAttributes):
         # The cache's own inspection methods (contains(url=...), delete(urls=...)) build keys
         # with the settings of the session made last; requests never read them from there.
         self.cache.settings = self._settings
-        self._storage = StorageGuard()
+        self._storage = StorageGuard(self)
         self._disable_lock = threading.Lock()
         self._disabled_depth = 0
         super().__init__()
@@ -201,6 +209,8 @@ class CacheMixin(SettingAttributes):
         ):
             hit, hint = fast_hit(self, method, url, params, headers, options, allow_redirects)
             if hit is not None:
+                if hooks is None and not self.hooks.get("response"):
+                    return hit
                 send_kwargs = {"stream": stream, "timeout": timeout, "verify": verify}
                 send_kwargs.update(cert=cert, proxies=proxies)
                 return dispatch_hit_hooks(self, hit, hooks, send_kwargs)

@@ -227,7 +227,7 @@ class CacheSettings:
         return cls(**kwargs)
 
 
-@frozen
+@frozen(cache_hash=True)
 class RequestOptions:
     """Per-request options, passed as values into the policy.
 

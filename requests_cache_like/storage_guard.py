@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .backends import EntryTooLargeError
 from .exceptions import StorageError
@@ -13,10 +13,20 @@ from .exceptions import StorageError
 if TYPE_CHECKING:
     from .backends import BaseCache
     from .models import CachedResponse
+    from .settings import CacheSettings
 
 __all__ = ["StorageGuard"]
 
 logger = logging.getLogger(__name__)
+
+
+class _Owner(Protocol):
+    """The session a guard works for: its cache and settings, read at each call."""
+
+    @property
+    def cache(self) -> BaseCache: ...
+    @property
+    def settings(self) -> CacheSettings: ...
 
 
 class StorageGuard:
@@ -27,25 +37,24 @@ class StorageGuard:
     too large for the backend is always logged and skipped.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, owner: _Owner) -> None:
+        self._owner = owner
         self._failing: set[str] = set()  # "reads" / "writes" while storage fails
 
-    def read(
-        self, cache: BaseCache, key: str, follow_redirects: bool, on_error: str
-    ) -> CachedResponse | None:
+    def read(self, key: str, follow_redirects: bool) -> CachedResponse | None:
         """Return the response stored under ``key`` (or its redirect alias), or None."""
         try:
-            cached: CachedResponse | None = cache.get_response(
+            cached: CachedResponse | None = self._owner.cache.get_response(
                 key, follow_redirects=follow_redirects
             )
         except StorageError as exc:
-            self._failed(exc, "reads", on_error)
+            self._failed(exc, "reads")
             return None
         if self._failing:
             self._recovered("reads")
         return cached
 
-    def write(self, write: Callable[[], object], on_error: str) -> bool:
+    def write(self, write: Callable[[], object]) -> bool:
         """Run a write; return False if it did not happen."""
         try:
             write()
@@ -53,14 +62,14 @@ class StorageGuard:
             logger.warning("Response not cached: %s", exc)
             return False
         except StorageError as exc:
-            self._failed(exc, "writes", on_error)
+            self._failed(exc, "writes")
             return False
         if self._failing:
             self._recovered("writes")
         return True
 
-    def _failed(self, error: StorageError, operation: str, on_error: str) -> None:
-        if on_error != "bypass":
+    def _failed(self, error: StorageError, operation: str) -> None:
+        if self._owner.settings.on_backend_error != "bypass":
             raise error
         # Reads and writes are tracked apart and storage counts as working again only when
         # both are, so a store that serves reads but refuses writes warns once instead of

@@ -148,6 +148,21 @@ def plan_request(
     only_if_cached = rules.only_if_cached or request_cc.only_if_cached
     if stored is None:
         return PLAN_GATEWAY_TIMEOUT if only_if_cached else PLAN_FETCH
+    expires = stored.expires
+    if (
+        request_cc is _EMPTY
+        and not rules.refresh
+        and (expires is None or now < expires)
+        and not (
+            rules.mode.rfc_freshness
+            and parse_cache_control(stored.headers.get("Cache-Control")).no_cache
+        )
+    ):
+        # Fresh, and nothing in the request or the response asks for more: the common hit,
+        # decided without assessing staleness (the same answer _assess would give).
+        if rules.mode.answer_conditionals or rules.always_revalidate:
+            return _usable(headers, stored, rules, now)
+        return PLAN_SERVE
     use = _assess(stored, request_cc, rules, now)
     # §5.2.1.2: max-stale accepts this much staleness (unless the response forbids it).
     if not use.must_validate and (

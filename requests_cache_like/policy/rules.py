@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
-from attrs import frozen
+from attrs import field, frozen
 
 from .expiration import DO_NOT_CACHE, ExpirationPattern, ExpirationTime, get_url_expiration
 
@@ -140,6 +140,12 @@ class Mode:
     #: When the origin cannot be reached, serve the stale response, or a 504 if it may not be
     #: used stale (§4.2.4, §5.2.2.2). Override mode raises the error unless stale-if-error.
     stale_on_disconnect: bool
+    #: Derived: stored responses are served as they are (no ``Age``, range or HEAD shaping).
+    plain_answers: bool = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        plain = not (self.age_header or self.serve_ranges or self.head_from_get)
+        object.__setattr__(self, "plain_answers", plain)
 
 
 #: requests-cache 1.x's rules: ``expire_after`` (session, URL pattern or request) decides.
