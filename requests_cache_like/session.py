@@ -261,6 +261,10 @@ class CacheMixin(SettingAttributes):
             options, hint = call
         else:
             options = DEFAULT_OPTIONS
+        if hint is not None:
+            _CALL.set((options, None))  # the fast path's hint is for the first hop only
+            if hint.method != (request.method or "GET").upper() or hint.url != request.url:
+                hint = None  # the request changed on its way here: work it out again
         exchange = self._exchange(request, options, hint, kwargs)
         response = exchange.answer(known_miss=hint is not None and hint.missing)
         for name, value in (("stream", self.stream), ("verify", self.verify)):
@@ -284,9 +288,9 @@ class CacheMixin(SettingAttributes):
         settings = self._settings
         method = (request.method or "GET").upper()
         url = request.url or ""
-        if hint is not None and hint.method == method and hint.url == url:
-            _CALL.set((options, None))  # the hint is for the first hop only
-            rules, key = hint.rules, hint.key
+        if hint is not None:
+            rules = hint.rules
+            key = hint.key if rules.cacheable else ""
         else:
             rules = rules_for(settings, method, url, options)
             key = settings_key(request, settings) if rules.cacheable else ""

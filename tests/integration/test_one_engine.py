@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import time_machine
 from attrs import fields
-from requests import Response
+from requests import Response, Session
 from requests_mock import Mocker
 
 import requests_cache_like.keys as keys_module
@@ -315,3 +315,23 @@ def test_a_cache_written_before_the_one_engine_is_read(tmp_path: Path) -> None:
             assert answer.from_cache
             assert answer.json() == {"lang": language}
         assert not mock.called
+
+
+def test_fast_path_hint_is_dropped_when_the_request_changes(
+    origin: LocalOrigin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key the fast path computed is reused only for the request it was computed for."""
+    session = CachedSession(backend="memory")
+    stored_url = origin.url("/json/stored")
+    session.get(stored_url)
+    original = Session.prepare_request
+
+    def redirecting_prepare(self: Session, request: Any) -> Any:
+        prepared = original(self, request)
+        prepared.url = stored_url  # as a patched requests might, after the fast path ran
+        return prepared
+
+    monkeypatch.setattr(Session, "prepare_request", redirecting_prepare)
+    answer = session.get(origin.url("/json/never-stored"))
+    assert answer.from_cache is True
+    assert answer.json()["path"] == "/json/stored"
