@@ -168,6 +168,7 @@ class Exchange:
                 logger.warning("Cannot revalidate %s (%s): answering 504", outgoing.url, exc)
                 return self.gateway_timeout()
             raise
+        response_time = utcnow()
         if response.next is not None:
             response.next.hooks = self.request.hooks  # as requests would have prepared it
         outcome = respond(
@@ -180,8 +181,9 @@ class Exchange:
             selected,
             None if primary is None else primary.status_code,
             self.rules,
+            following=self.send_kwargs.get("allow_redirects", True) and response.is_redirect,
         )
-        return self.apply(outcome, response, primary, selected, request_time)
+        return self.apply(outcome, response, primary, selected, (request_time, response_time))
 
     def apply(
         self,
@@ -189,11 +191,12 @@ class Exchange:
         response: Response,
         primary: CachedResponse | None,
         selected: CachedResponse | None,
-        request_time: datetime,
+        times: tuple[datetime, datetime],
     ) -> Response:
-        """Carry out what the origin's answer means; return the caller's answer."""
-        response_time = utcnow()
-        if outcome.invalidate and not self.rules.read_only:
+        """Carry out what the origin's answer means; return the caller's answer. ``times``:
+        when the request was sent and when its answer arrived."""
+        request_time, response_time = times
+        if outcome.invalidate:
             self.invalidate(outcome.invalidate)
         reply = outcome.reply
         if reply is not Reply.STORE and reply is not Reply.PASS:
@@ -219,8 +222,7 @@ class Exchange:
             self.freshen_get(response, request_time, response_time)
         if outcome.store_for_get and not self.send_kwargs.get("stream"):
             self.store_for_get(response, request_time, response_time)
-        following = self.send_kwargs.get("allow_redirects", True) and response.is_redirect
-        if reply is Reply.STORE and not following:
+        if reply is Reply.STORE:
             return self.store(response, primary, request_time, response_time)
         return set_response_attributes(response, self.key)
 
@@ -337,7 +339,7 @@ class Exchange:
             return
         if head_agrees(stored.headers, response.headers):
             self.freshen(stored, response.headers, request_time, response_time)
-        elif not self.rules.read_only:
+        else:
             self.write(lambda: self.cache.delete(get_key))
 
     def store_for_get(

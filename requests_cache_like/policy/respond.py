@@ -90,14 +90,17 @@ def respond(
     stored: StoredResponse | None,
     primary_status: int | None,
     rules: Rules,
+    following: bool = False,
 ) -> Outcome:
     """Return what the origin's answer to a request sent under ``plan`` means.
 
     ``stored`` is the response the request selected (if any); ``primary_status`` the status
-    of the newest response stored under the request's key.
+    of the newest response stored under the request's key; ``following``: the answer is a
+    redirect that will be followed (the chain's last response is stored, not this one).
+    A read-only session changes nothing in the cache.
     """
     invalidate: tuple[str, ...] = ()
-    if rules.mode.invalidate_unsafe and method not in SAFE_METHODS:
+    if rules.mode.invalidate_unsafe and not rules.read_only and method not in SAFE_METHODS:
         invalidate = tuple(invalidation_targets(method, url, status_code, response_headers))
     if plan.action is PlanAction.BYPASS:
         return Outcome(
@@ -128,8 +131,13 @@ def respond(
     # A part never displaces a complete stored response (§3.4).
     keep_whole = status_code == 206 and primary_status not in (None, 206)
     return Outcome(
-        Reply.PASS if keep_whole else Reply.STORE,
-        freshen_get=rules.mode.head_from_get and method == "HEAD" and status_code == 200,
+        Reply.PASS if keep_whole or following else Reply.STORE,
+        freshen_get=(
+            rules.mode.head_from_get
+            and not rules.read_only
+            and method == "HEAD"
+            and status_code == 200
+        ),
         invalidate=invalidate,
     )
 
