@@ -56,3 +56,14 @@ def bench(session: nox.Session) -> None:
     redis-server (Debian package) on a free loopback port; both libraries need ``redis``."""
     session.install("-e", ".[json]", "requests-cache==1.3.3", "redis")
     session.run("python", "benchmarks/bench.py", "--write-docs", *session.posargs)
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """Run requests-cache 1.3.3's own test suite against this package through an import alias,
+    with real local servers, and classify the results (report in ~/.cache/rcl-compat/report/;
+    see scripts/compat/run_suite.py). Not part of the default sessions: it downloads the suite."""
+    session.install(
+        "-e", ".[test]", "SecantusDB==0.7.0b3", "-r", "scripts/compat/requirements.txt"
+    )
+    session.run("python", "scripts/compat/run_suite.py", *session.posargs)

@@ -62,6 +62,53 @@ def get_cache_path(
     return str(path)
 
 
+def _columns(cursor: sqlite3.Cursor, table: str) -> set[str]:
+    return {row[1] for row in cursor.execute(f"PRAGMA table_info({table})")}
+
+
+def _own_table(cursor: sqlite3.Cursor, table: str, db_path: str) -> str:
+    """Return the table this cache keeps its ``table`` entries in.
+
+    ``table`` itself when it is absent or has this package's layout. When it has another
+    layout (requests-cache names its tables ``responses`` and ``redirects`` too), it is left
+    exactly as it is, for the program that wrote it, and ``rcl_{table}`` is used instead.
+    A requests-cache table that an earlier version of this package renamed to
+    ``{table}_legacy`` is given its name back.
+    """
+    ours = f"rcl_{table}"
+    columns = _columns(cursor, table)
+    legacy = _columns(cursor, f"{table}_legacy")
+    if columns >= _COLUMNS and legacy and not legacy >= _COLUMNS and not _columns(cursor, ours):
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {ours}")
+        cursor.execute(f"ALTER TABLE {table}_legacy RENAME TO {table}")
+        cursor.execute(f"DROP INDEX IF EXISTS {table}_expires")
+        logger.warning(
+            "SQLite table %r in %s belongs to another program (requests-cache?): gave it its "
+            "name back from %r; this cache's entries are in %r",
+            table,
+            db_path,
+            f"{table}_legacy",
+            ours,
+        )
+        return ours
+    if not columns or columns >= _COLUMNS:
+        return table
+    theirs_too = _columns(cursor, ours)
+    if theirs_too and not theirs_too >= _COLUMNS:
+        raise StorageError(
+            f"SQLite tables {table!r} and {ours!r} in {db_path} both have another layout: "
+            "choose another file for this cache"
+        )
+    logger.info(
+        "SQLite table %r in %s has another layout (requests-cache?): left as it is; this "
+        "cache's entries are in %r",
+        table,
+        db_path,
+        ours,
+    )
+    return ours
+
+
 class SQLiteDict(BaseStorage):
     """A table in a SQLite database used as a storage.
 
@@ -84,6 +131,8 @@ class SQLiteDict(BaseStorage):
         super().__init__(serializer=serializer)
         if not _IDENTIFIER.match(table_name):
             raise ValueError(f"table_name={table_name!r}; accepted: letters, digits and _")
+        #: The table asked for; ``table_name`` is the one used (see :func:`_own_table`).
+        self.requested_table = table_name
         self.table_name = table_name
         if connection is None:
             path = get_cache_path(db_path, use_cache_dir, use_temp, use_memory)
@@ -92,48 +141,26 @@ class SQLiteDict(BaseStorage):
             reject_unknown_kwargs("SQLiteDict", kwargs)
         self._db = connection
         self.db_path = connection.db_path
-        self._sql_get = f"SELECT value FROM {table_name} WHERE key = ?"
-        self._sql_set = (
-            f"INSERT OR REPLACE INTO {table_name} (key, value, expires, created_at, size) "
-            "VALUES (?, ?, ?, ?, ?)"
-        )
         self.init_db()
 
     def init_db(self) -> None:
-        """Create the table and its index if they do not exist."""
-        statements = [
-            f"CREATE TABLE IF NOT EXISTS {self.table_name} (key TEXT PRIMARY KEY, "
-            "value BLOB, expires REAL, created_at REAL, size INTEGER)",
-            f"CREATE INDEX IF NOT EXISTS {self.table_name}_expires ON {self.table_name} (expires)",
-        ]
+        """Create the table and its index if they do not exist, beside (never over) a
+        same-named table of another layout."""
         with self._db.cursor(write=True) as cursor:
-            self._set_aside_foreign_table(cursor)
+            self.table_name = _own_table(cursor, self.requested_table, self.db_path)
+            table = self.table_name
+            statements = [
+                f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, "
+                "value BLOB, expires REAL, created_at REAL, size INTEGER)",
+                f"CREATE INDEX IF NOT EXISTS {table}_expires ON {table} (expires)",
+            ]
             for statement in statements:
                 cursor.execute(statement)
         self._db.schema.extend(s for s in statements if s not in self._db.schema)
-
-    def _set_aside_foreign_table(self, cursor: sqlite3.Cursor) -> None:
-        """Rename a same-named table with other columns (e.g. one written by requests-cache)
-        to ``{table}_legacy`` so its data is kept and this cache starts cleanly beside it."""
-        columns = {row[1] for row in cursor.execute(f"PRAGMA table_info({self.table_name})")}
-        if not columns or columns >= _COLUMNS:
-            return
-        legacy = f"{self.table_name}_legacy"
-        number = 1
-        existing = {
-            row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        while legacy in existing:
-            number += 1
-            legacy = f"{self.table_name}_legacy{number}"
-        cursor.execute(f"ALTER TABLE {self.table_name} RENAME TO {legacy}")
-        cursor.execute(f"DROP INDEX IF EXISTS {self.table_name}_expires")
-        logger.warning(
-            "SQLite table %r in %s has another layout (written by another program or "
-            "version); kept it as %r and created a new one",
-            self.table_name,
-            self.db_path,
-            legacy,
+        self._sql_get = f"SELECT value FROM {table} WHERE key = ?"
+        self._sql_set = (
+            f"INSERT OR REPLACE INTO {table} (key, value, expires, created_at, size) "
+            "VALUES (?, ?, ?, ?, ?)"
         )
 
     @property

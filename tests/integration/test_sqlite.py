@@ -651,25 +651,63 @@ def test_redirect_chain_round_trips(tmp_path: Path, origin: LocalOrigin, seriali
     session.close()
 
 
-def test_a_table_with_another_layout_is_kept_aside(
+def test_a_table_with_another_layout_is_left_alone(
     tmp_path: Path, origin: LocalOrigin, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A file already holding a same-named table of another layout (as requests-cache
-    writes) is not overwritten: that table is renamed and a new one is made beside it."""
+    writes) keeps it exactly as it is: this cache's entries go to a table of its own."""
     path = tmp_path / "shared.sqlite"
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, value BLOB)")
         connection.execute("INSERT INTO responses VALUES ('old', x'00')")
+    caplog.set_level("INFO")
     with CachedSession(str(path)) as session:
         url = origin.url("/json?legacy=1")
         assert session.get(url).from_cache is False
         assert session.get(url).from_cache is True
+        assert session.cache.responses.table_name == "rcl_responses"
+        assert session.cache.redirects.table_name == "redirects"
     with sqlite3.connect(path) as connection:
         tables = {
             row[0]
             for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
-        kept = connection.execute("SELECT key FROM responses_legacy").fetchall()
-    assert {"responses", "responses_legacy", "redirects"} <= tables
-    assert kept == [("old",)]
-    assert "kept it as 'responses_legacy'" in caplog.text
+        theirs = connection.execute("SELECT * FROM responses").fetchall()
+        ours = connection.execute("SELECT COUNT(*) FROM rcl_responses").fetchone()
+    assert {"responses", "rcl_responses", "redirects"} <= tables
+    assert theirs == [("old", b"\x00")]
+    assert ours == (1,)
+    assert "left as it is" in caplog.text
+
+
+def test_a_table_an_earlier_version_renamed_gets_its_name_back(
+    tmp_path: Path, origin: LocalOrigin
+) -> None:
+    """Earlier versions renamed another program's table to ``<table>_legacy``: it is given its
+    name back, and this cache's entries move to ``rcl_<table>`` with nothing lost."""
+    path = tmp_path / "renamed.sqlite"
+    url = origin.url("/json?renamed=1")
+    with CachedSession(str(path)) as session:
+        session.get(url)
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE responses_legacy (key TEXT PRIMARY KEY, value BLOB)")
+        connection.execute("INSERT INTO responses_legacy VALUES ('old', x'00')")
+    with CachedSession(str(path)) as session:
+        assert session.get(url).from_cache is True
+        assert session.cache.responses.table_name == "rcl_responses"
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT key FROM responses").fetchall() == [("old",)]
+        tables = {
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    assert "responses_legacy" not in tables
+
+
+def test_two_foreign_tables_are_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, value BLOB)")
+        connection.execute("CREATE TABLE rcl_responses (a, b)")
+    with pytest.raises(StorageError, match="both have another layout"):
+        CachedSession(str(path))

@@ -1,0 +1,90 @@
+"""Caches written by requests-cache 1.3.3 itself stay readable by it after this package has
+opened them and stored its own entries beside them."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import redis
+import requests_cache
+from requests_mock import Mocker
+
+from requests_cache_like import CachedSession
+
+API = "http://api.test"
+URLS = [f"{API}/a", f"{API}/b?page=2", f"{API}/start"]
+
+
+def register(mock: Mocker) -> None:
+    mock.get(f"{API}/a", json={"a": 1})
+    mock.get(f"{API}/b?page=2", json={"b": 2})
+    mock.get(f"{API}/start", status_code=302, headers={"Location": f"{API}/final"})
+    mock.get(f"{API}/final", json={"final": True})
+    mock.get(f"{API}/ours", json={"ours": True})
+
+
+def written_by_requests_cache(mock: Mocker, **options: object) -> None:
+    session = requests_cache.CachedSession(**options)  # type: ignore[arg-type]
+    for url in URLS:
+        assert session.get(url).from_cache is False
+    session.close()
+
+
+def used_by_us(**options: object) -> None:
+    session = CachedSession(**options)  # type: ignore[arg-type]
+    for url in [*URLS, f"{API}/ours"]:
+        session.get(url)
+        assert session.get(url).from_cache is True
+    session.close()
+
+
+def still_read_by_requests_cache(mock: Mocker, **options: object) -> None:
+    calls = mock.call_count
+    session = requests_cache.CachedSession(**options)  # type: ignore[arg-type]
+    for url in URLS:
+        assert session.get(url).from_cache is True, url
+    session.close()
+    assert mock.call_count == calls  # every answer came from requests-cache's own entries
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_sqlite_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.sqlite")
+    with Mocker() as mock:
+        register(mock)
+        written_by_requests_cache(mock, cache_name=path, backend="sqlite")
+        used_by_us(cache_name=path, backend="sqlite")
+        still_read_by_requests_cache(mock, cache_name=path, backend="sqlite")
+
+
+def test_filesystem_directory(tmp_path: Path) -> None:
+    directory = tmp_path / "shared"
+    with Mocker() as mock:
+        register(mock)
+        written_by_requests_cache(mock, cache_name=str(directory), backend="filesystem")
+        before = tree_digest(directory)
+        used_by_us(cache_name=str(directory), backend="filesystem")
+        after = tree_digest(directory)
+        assert {name: after.get(name) for name in before} == before
+        still_read_by_requests_cache(mock, cache_name=str(directory), backend="filesystem")
+
+
+def test_redis_namespace(redis_url: str, unique_name: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    with Mocker() as mock:
+        register(mock)
+        theirs = requests_cache.RedisCache(namespace=unique_name, connection=client)
+        written_by_requests_cache(mock, backend=theirs)
+        before = {key: client.dump(key) for key in client.scan_iter(f"{unique_name}*")}
+        used_by_us(cache_name=unique_name, backend=redis_url)
+        assert {key: client.dump(key) for key in before} == before
+        theirs = requests_cache.RedisCache(namespace=unique_name, connection=client)
+        still_read_by_requests_cache(mock, backend=theirs)
