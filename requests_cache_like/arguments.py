@@ -70,13 +70,16 @@ def unknown_argument_error(
 ) -> TypeError:
     """Return ``error`` reworded for the caller when it is about keyword arguments that are
     neither cache settings nor backend options, with a "did you mean" hint for each."""
+    from .backends import known_backend_options  # the backends import the settings
+
     unknown = [k for k in kwargs if k not in _SESSION_ARGS and k in str(error)]
     if not unknown:
         return error
+    candidates = sorted(_SESSION_ARGS | known_backend_options())
     hints = [
         f"{name!r} (did you mean {match[0]!r}?)" if match else repr(name)
         for name in unknown
-        for match in [get_close_matches(name, _SESSION_ARGS, n=1)]
+        for match in [get_close_matches(name, candidates, n=1)]
     ]
     return TypeError(
         f"{owner}() got unexpected keyword argument(s) {', '.join(hints)}: neither a cache "

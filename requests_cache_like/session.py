@@ -8,6 +8,7 @@ every decision :mod:`.policy`'s.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -48,6 +49,7 @@ from .settings import (
     DEFAULT_STATUS_CODES,
     CacheSettings,
     RequestOptions,
+    take_settings,
 )
 from .storage_guard import StorageGuard
 
@@ -132,6 +134,12 @@ class CacheMixin(SettingAttributes):
             urls_expire_after=urls_expire_after,
             on_backend_error=on_backend_error,
         )
+        # Settings requests-cache also takes through **kwargs (only_if_cached, deprecated
+        # aliases such as old_data_on_error) apply unless the named argument was given.
+        defaults = CacheSettings()
+        for name, value in take_settings(kwargs, type(self).__name__).items():
+            if getattr(self._settings, name) == getattr(defaults, name):
+                setattr(self._settings, name, value)
         backend_kwargs = dict(kwargs)
         if serializer is not None:
             backend_kwargs["serializer"] = serializer
@@ -139,6 +147,13 @@ class CacheMixin(SettingAttributes):
             self.cache: BaseCache = init_backend(cache_name, backend, **backend_kwargs)
         except TypeError as exc:
             raise unknown_argument_error(type(self).__name__, kwargs, backend, exc) from None
+        if self.cache.given_settings:
+            warnings.warn(
+                f"{', '.join(self.cache.given_settings)} given to {type(self.cache).__name__} "
+                f"are replaced by the session's settings: pass them to {type(self).__name__}",
+                UserWarning,
+                stacklevel=2,
+            )
         # The cache's own inspection methods (contains(url=...), delete(urls=...)) build keys
         # with the settings of the session made last; requests never read them from there.
         self.cache.settings = self._settings

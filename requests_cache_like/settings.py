@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import timedelta
 from typing import Any
 
@@ -21,11 +22,13 @@ __all__ = [
     "DEFAULT_IGNORED_PARAMS",
     "DEFAULT_METHODS",
     "DEFAULT_STATUS_CODES",
+    "DEPRECATED_ALIASES",
     "CacheSettings",
     "FilterCallback",
     "KeyCallback",
     "RequestOptions",
     "StaleWindow",
+    "take_settings",
 ]
 
 DEFAULT_CACHE_NAME = "http_cache"
@@ -241,3 +244,29 @@ class RequestOptions:
 
 
 DEFAULT_OPTIONS = RequestOptions()
+
+
+#: Old names of settings that requests-cache still accepts, and the settings they mean.
+DEPRECATED_ALIASES = {"old_data_on_error": "stale_if_error", "include_get_headers": "match_headers"}
+_SETTING_NAMES = frozenset(a.name for a in CacheSettings.__attrs_attrs__ if a.init) - {
+    "expire_after_given"
+}
+
+
+def take_settings(kwargs: MutableMapping[str, Any], owner: str) -> dict[str, Any]:
+    """Remove the cache settings (and their deprecated aliases) from ``kwargs`` and return
+    them; an alias is renamed, with a DeprecationWarning naming ``owner``."""
+    taken: dict[str, Any] = {}
+    for old, new in DEPRECATED_ALIASES.items():
+        if old in kwargs:
+            warnings.warn(
+                f"{owner}({old}=...) is deprecated; use {new}=...",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            value = kwargs.pop(old)
+            kwargs.setdefault(new, value)
+    for name in list(kwargs):
+        if name in _SETTING_NAMES:
+            taken[name] = kwargs.pop(name)
+    return taken

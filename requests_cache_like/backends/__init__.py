@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..exceptions import UnknownBackendError
 from ..settings import DEFAULT_CACHE_NAME
+from ._sqlite_connection import CONNECT_KWARGS
 from .base import BaseCache, BaseStorage, DictStorage
 from .dynamodb import DynamoDbCache, DynamoDbDict, EntryTooLargeError
 from .filesystem import FileCache, FileDict
@@ -164,6 +167,36 @@ def _parse_dynamodb_url(
     return "dynamodb", table, options
 
 
+def known_backend_options() -> frozenset[str]:
+    """Every option some backend takes (its constructor's, its connection's)."""
+    names: set[str] = {"decode_content", "timeout", "check_same_thread", "lock"}
+    names.update(CONNECT_KWARGS)
+    for cls in BACKEND_CLASSES.values():
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is not None:
+                names.update(inspect.signature(init).parameters)
+    return frozenset(names - {"self", "args", "kwargs"})
+
+
+def _options_beside_instance(backend: BaseCache, kwargs: dict[str, Any]) -> None:
+    """Backend options given with a backend instance: requests-cache ignores them. So do we,
+    with a warning, when each is an option of some backend; anything else is a TypeError."""
+    known = known_backend_options()
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise TypeError(
+            f"{type(backend).__name__} instance given with unknown option(s) "
+            f"{', '.join(unknown)}: neither a cache setting nor an option of any backend"
+        )
+    warnings.warn(
+        f"backend option(s) {', '.join(sorted(kwargs))} have no effect: the "
+        f"{type(backend).__name__} instance is already built; pass them to its constructor",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def init_backend(
     cache_name: str | Path = DEFAULT_CACHE_NAME,
     backend: str | BaseCache | type[BaseCache] | None = None,
@@ -175,10 +208,7 @@ def init_backend(
     the backend; an option it does not know is a TypeError."""
     if isinstance(backend, BaseCache):
         if kwargs:
-            raise TypeError(
-                f"backend options {', '.join(sorted(kwargs))} cannot be applied to an existing "
-                f"{type(backend).__name__} instance; pass them to its constructor instead"
-            )
+            _options_beside_instance(backend, kwargs)
         return backend
     if isinstance(backend, type) and issubclass(backend, BaseCache):
         return backend(str(cache_name), **kwargs)

@@ -41,11 +41,21 @@ class SQLiteConnection:
         wal: bool = False,
         **connect_kwargs: Any,
     ) -> None:
+        timeout = connect_kwargs.pop("timeout", None)
+        if timeout is not None and busy_timeout is None:
+            # requests-cache passes sqlite3.connect's timeout (seconds): the same wait.
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+                raise ValueError(f"timeout={timeout!r}; accepted: seconds as a number >= 0")
+            busy_timeout = round(timeout * 1000)
+        # One connection shared by threads behind a lock: sqlite3's thread check must be off.
+        connect_kwargs.pop("check_same_thread", None)
         reject_unknown_kwargs(
             "SQLiteCache",
             {k: v for k, v in connect_kwargs.items() if k not in CONNECT_KWARGS},
             [
                 "busy_timeout",
+                "timeout",
+                "check_same_thread",
                 "fast_save",
                 "wal",
                 "use_cache_dir",

@@ -10,7 +10,9 @@ keep working.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,7 @@ from ..keys import settings_key
 from ..models import CachedResponse
 from ..models.response import utcnow
 from ..policy.expiration import ExpirationTime, get_expiration_datetime
-from ..settings import DEFAULT_CACHE_NAME, CacheSettings
+from ..settings import DEFAULT_CACHE_NAME, CacheSettings, take_settings
 from .storage import BaseStorage, CopyStage, DictStorage, reject_unknown_kwargs
 from .storage import _WarnOnce as _WarnOnce
 from .storage import logger as logger
@@ -33,19 +35,57 @@ if TYPE_CHECKING:
 __all__ = ["BaseCache", "BaseStorage", "CopyStage", "DictStorage", "reject_unknown_kwargs"]
 
 
+def _accepting_settings(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a backend's ``__init__`` so that it also takes cache settings, as requests-cache's
+    backends do: they become the cache's settings (used by its own methods until a session
+    brings its own), and requests-cache's ``decode_content`` is accepted."""
+
+    @functools.wraps(init)
+    def __init__(self: BaseCache, *args: Any, **kwargs: Any) -> None:
+        owner = type(self).__name__
+        settings = take_settings(kwargs, owner)
+        if kwargs.pop("decode_content", False):
+            warnings.warn(
+                f"{owner}(decode_content=True) has no effect: response bodies are stored as "
+                "bytes in every format",
+                UserWarning,
+                stacklevel=2,
+            )
+        init(self, *args, **kwargs)
+        if settings:
+            self._settings = CacheSettings(**settings)
+            self.given_settings = tuple(sorted(settings))
+
+    return __init__
+
+
 class BaseCache:
     """A cache: ``responses`` and ``redirects`` storages plus the inspection API.
 
     This base class keeps everything in memory (``backend="memory"``); other backends
-    replace the two storages.
+    replace the two storages. Every backend also takes cache settings
+    (``SQLiteCache("c", expire_after=60)``): they apply to the cache's own methods until a
+    session built on it brings its own.
     """
 
+    #: The cache settings given to the constructor, if any.
+    given_settings: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _accepting_settings(cls.__dict__["__init__"])  # type: ignore[method-assign]
+
     def __init__(self, cache_name: str = DEFAULT_CACHE_NAME, **kwargs: Any) -> None:
+        settings = take_settings(kwargs, type(self).__name__)
+        kwargs.pop("decode_content", None)
         reject_unknown_kwargs(type(self).__name__, kwargs, ("cache_name",))
         self.cache_name = str(cache_name)
         self.responses: BaseStorage = DictStorage(serializer=CopyStage())
         self.redirects: BaseStorage = DictStorage()
-        self._settings = CacheSettings()
+        self._settings = CacheSettings(**settings)
+        if settings:
+            self.given_settings = tuple(sorted(settings))
 
     # -- settings shared with the session ------------------------------------------------
     @property

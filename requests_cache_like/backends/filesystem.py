@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -161,6 +162,8 @@ class FileCache(BaseCache):
     :param use_temp: Put it in the temporary directory.
     :param extension: File name extension; by default ``.json``/``.yaml`` for those
         serializers and none otherwise.
+    :param lock: Accepted for requests-cache code; not needed here (a warning says so): every
+        write is an atomic rename, safe across threads and processes without a lock.
     """
 
     def __init__(
@@ -170,8 +173,16 @@ class FileCache(BaseCache):
         use_temp: bool = False,
         extension: str | None = None,
         serializer: SerializerType | StageLike = None,
+        lock: Any = None,
         **kwargs: Any,
     ) -> None:
+        if lock is not None:
+            warnings.warn(
+                "FileCache(lock=...) has no effect: writes are atomic renames, safe across "
+                "threads and processes without a lock",
+                UserWarning,
+                stacklevel=3,
+            )
         super().__init__(cache_name=str(cache_name), **kwargs)
         self.cache_dir = get_cache_dir(cache_name, use_cache_dir, use_temp)
         pipeline = init_serializer(serializer)

@@ -70,10 +70,11 @@ def test_instance_is_used_as_is() -> None:
     session = CachedSession("other", backend=mine)
     assert session.cache is mine
     assert mine.settings is session.settings
-    with pytest.raises(TypeError) as excinfo:
-        init_backend("other", mine, serializer="json")
-    assert "serializer" in str(excinfo.value)
-    assert "MemoryCache" in str(excinfo.value)
+    # As in requests-cache, options next to an instance are ignored: with a warning here.
+    with pytest.warns(UserWarning, match="serializer have no effect.*MemoryCache"):
+        assert init_backend("other", mine, serializer="json") is mine
+    with pytest.raises(TypeError, match="serialiser"):
+        init_backend("other", mine, serialiser="json")  # valid nowhere: still an error
 
 
 def test_subclass_is_instantiated_with_the_cache_name() -> None:
