@@ -8,6 +8,7 @@ False
 
 from __future__ import annotations
 
+from . import backends, cache_keys, models, patcher, policy, serializers, session, settings
 from .backends import (
     BACKEND_CLASSES,
     BaseCache,
@@ -28,6 +29,15 @@ from .backends import (
     SQLiteDict,
     init_backend,
 )
+from .cache_keys import (
+    normalize_body,
+    normalize_headers,
+    normalize_json_body,
+    normalize_params,
+    normalize_request,
+    normalize_url,
+)
+from .clock import add_tzinfo, get_expiration_seconds, utcnow
 from .exceptions import (
     CacheError,
     DeserializationError,
@@ -37,7 +47,15 @@ from .exceptions import (
     UnknownBackendError,
 )
 from .keys import create_key
-from .models import CachedHTTPResponse, CachedRequest, CachedResponse, OriginalResponse
+from .models import (
+    AnyPreparedRequest,
+    AnyRequest,
+    AnyResponse,
+    CachedHTTPResponse,
+    CachedRequest,
+    CachedResponse,
+    OriginalResponse,
+)
 from .patcher import (
     clear,
     delete,
@@ -48,29 +66,68 @@ from .patcher import (
     is_installed,
     uninstall_cache,
 )
-from .policy import DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE
+from .policy import (
+    DO_NOT_CACHE,
+    EXPIRE_IMMEDIATELY,
+    NEVER_EXPIRE,
+    CacheDirectives,
+    ExpirationPattern,
+    ExpirationTime,
+    get_expiration_datetime,
+    get_url_expiration,
+)
+from .policy import expiration as expiration
+from .policy.expiration import ExpirationPatterns
 from .serializers import (
+    SERIALIZERS,
+    CattrStage,
     SerializerPipeline,
+    SerializerType,
     Stage,
+    dict_serializer,
     init_serializer,
     json_serializer,
     pickle_serializer,
     safe_pickle_serializer,
+    utf8_encoder,
+    utf8_serializer,
+    yaml_serializer,
 )
 from .session import CachedSession, CacheMixin
-from .settings import DEFAULT_CACHE_NAME, DEFAULT_IGNORED_PARAMS, CacheSettings
+from .settings import (
+    ALL_METHODS,
+    AUTH_HEADERS,
+    AUTH_PARAMS,
+    DEFAULT_CACHE_NAME,
+    DEFAULT_IGNORED_PARAMS,
+    DEFAULT_METHODS,
+    DEFAULT_STATUS_CODES,
+    CacheSettings,
+    FilterCallback,
+    KeyCallback,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALL_METHODS",
+    "AUTH_HEADERS",
+    "AUTH_PARAMS",
     "BACKEND_CLASSES",
     "DEFAULT_CACHE_NAME",
     "DEFAULT_IGNORED_PARAMS",
+    "DEFAULT_METHODS",
+    "DEFAULT_STATUS_CODES",
     "DO_NOT_CACHE",
     "EXPIRE_IMMEDIATELY",
     "NEVER_EXPIRE",
+    "SERIALIZERS",
+    "AnyPreparedRequest",
+    "AnyRequest",
+    "AnyResponse",
     "BaseCache",
     "BaseStorage",
+    "CacheDirectives",
     "CacheError",
     "CacheMixin",
     "CacheSettings",
@@ -78,15 +135,21 @@ __all__ = [
     "CachedRequest",
     "CachedResponse",
     "CachedSession",
+    "CattrStage",
     "DeserializationError",
     "DictStorage",
     "DynamoDbCache",
     "DynamoDbDict",
     "EntryTooLargeError",
+    "ExpirationPattern",
+    "ExpirationPatterns",
+    "ExpirationTime",
     "FileCache",
     "FileDict",
+    "FilterCallback",
     "GridFSCache",
     "GridFSDict",
+    "KeyCallback",
     "MemoryCache",
     "MongoCache",
     "MongoDict",
@@ -96,23 +159,48 @@ __all__ = [
     "SQLiteCache",
     "SQLiteDict",
     "SerializerPipeline",
+    "SerializerType",
     "Stage",
     "StorageBusyError",
     "StorageError",
     "UnknownBackendError",
     "__version__",
+    "add_tzinfo",
+    "backends",
+    "cache_keys",
     "clear",
     "create_key",
     "delete",
+    "dict_serializer",
     "disabled",
     "enabled",
+    "expiration",
     "get_cache",
+    "get_expiration_datetime",
+    "get_expiration_seconds",
+    "get_url_expiration",
     "init_backend",
     "init_serializer",
     "install_cache",
     "is_installed",
     "json_serializer",
+    "models",
+    "normalize_body",
+    "normalize_headers",
+    "normalize_json_body",
+    "normalize_params",
+    "normalize_request",
+    "normalize_url",
+    "patcher",
     "pickle_serializer",
+    "policy",
     "safe_pickle_serializer",
+    "serializers",
+    "session",
+    "settings",
     "uninstall_cache",
+    "utcnow",
+    "utf8_encoder",
+    "utf8_serializer",
+    "yaml_serializer",
 ]

@@ -34,19 +34,22 @@ __all__ = [
 DEFAULT_CACHE_NAME = "http_cache"
 DEFAULT_METHODS = ("GET", "HEAD")
 DEFAULT_STATUS_CODES = (200,)
-#: Request parameters and headers that are secrets: left out of cache keys and redacted in
-#: what is stored.
-DEFAULT_IGNORED_PARAMS = (
+#: Every method a cache can be told to store (for ``allowable_methods=ALL_METHODS``).
+ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+#: Request headers that carry credentials.
+AUTH_HEADERS = (
     "Authorization",
     "Proxy-Authorization",
     "X-API-Key",
     "X-Auth-Token",
     "X-API-Token",
     "X-Access-Token",
-    "access_token",
-    "api_key",
-    "apikey",
 )
+#: Query or body parameters that carry credentials.
+AUTH_PARAMS = ("access_token", "api_key", "apikey")
+#: Request parameters and headers that are secrets: left out of cache keys and redacted in
+#: what is stored.
+DEFAULT_IGNORED_PARAMS = AUTH_HEADERS + AUTH_PARAMS
 
 FilterCallback = Callable[[Any], bool]
 KeyCallback = Callable[..., str]

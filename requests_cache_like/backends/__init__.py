@@ -17,7 +17,7 @@ from .filesystem import FileCache, FileDict
 from .gridfs import GridFSCache, GridFSDict
 from .memory import MemoryCache
 from .mongodb import MongoCache, MongoDict
-from .redis import RedisCache, RedisDict
+from .redis import RedisCache, RedisDict, RedisHashDict
 from .sqlite import SQLiteCache, SQLiteDict
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "MongoDict",
     "RedisCache",
     "RedisDict",
+    "RedisHashDict",
     "SQLiteCache",
     "SQLiteDict",
     "init_backend",

@@ -20,7 +20,11 @@ from .base import BaseCache, BaseStorage
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
 
-__all__ = ["RedisCache", "RedisDict"]
+__all__ = [
+    "RedisCache",
+    "RedisDict",
+    "RedisHashDict",
+]
 
 #: Seconds a response is kept past its HTTP expiry, by default.
 DEFAULT_TTL_OFFSET = 3600
@@ -172,6 +176,63 @@ class RedisDict(BaseStorage):
     def close(self) -> None:
         with self._errors_as_storage():
             self.connection.close()
+
+
+class RedisHashDict(RedisDict):
+    """A storage in one Redis hash, ``{namespace}:{collection_name}``: one field per entry
+    (requests-cache's layout for small collections). Fields have no expiry of their own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hash_key = self.prefix.rstrip(":")
+
+    def get_raw(self, key: str) -> Any:
+        with self._errors_as_storage():
+            value = self.connection.hget(self.hash_key, key)
+        if value is None:
+            raise KeyError(key)
+        return value.decode("utf-8") if self.serializer is None else value
+
+    def set_raw(
+        self,
+        key: str,
+        value: Any,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        size: int = 0,
+    ) -> None:
+        with self._errors_as_storage():
+            self.connection.hset(self.hash_key, key, b"" if value is None else value)
+
+    def __delitem__(self, key: str) -> None:
+        with self._errors_as_storage():
+            if not self.connection.hdel(self.hash_key, key):
+                raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        with self._errors_as_storage():
+            return bool(self.connection.hexists(self.hash_key, str(key)))
+
+    def __iter__(self) -> Iterator[str]:
+        with self._errors_as_storage():
+            fields = list(self.connection.hscan_iter(self.hash_key, count=_SCAN_BATCH))
+        return iter([_text(name) for name, _value in fields])
+
+    def __len__(self) -> int:
+        with self._errors_as_storage():
+            return int(self.connection.hlen(self.hash_key))
+
+    def bulk_delete(self, keys: Iterable[str]) -> None:
+        names = list(keys)
+        with self._errors_as_storage():
+            for start in range(0, len(names), _SCAN_BATCH):
+                chunk = names[start : start + _SCAN_BATCH]
+                if chunk:
+                    self.connection.hdel(self.hash_key, *chunk)
+
+    def clear(self) -> None:
+        with self._errors_as_storage():
+            self.connection.delete(self.hash_key)
 
 
 class RedisCache(BaseCache):

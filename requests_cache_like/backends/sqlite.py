@@ -6,6 +6,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from tempfile import gettempdir
@@ -162,6 +163,12 @@ class SQLiteDict(BaseStorage):
             f"INSERT OR REPLACE INTO {table} (key, value, expires, created_at, size) "
             "VALUES (?, ?, ?, ?, ?)"
         )
+
+    @contextmanager
+    def bulk_commit(self) -> Iterator[None]:
+        """requests-cache's way to write many entries quickly. Each write here is already one
+        short transaction, so the block needs nothing more; it is kept for code that uses it."""
+        yield
 
     @property
     def connection(self) -> sqlite3.Connection:

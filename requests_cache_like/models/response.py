@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from attrs import define, field, fields
@@ -11,6 +11,7 @@ from requests import Response
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 
+from ..clock import utcnow
 from ..keys import redact_url
 from ..policy.expiration import ExpirationTime, get_expiration_datetime
 from .raw import CachedHTTPResponse
@@ -19,11 +20,6 @@ from .request import CachedRequest
 __all__ = ["CachedResponse", "OriginalResponse", "set_response_attributes", "utcnow"]
 
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
-
-
-def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
 
 
 def _headers(value: Any) -> CaseInsensitiveDict[str]:
@@ -46,6 +42,19 @@ class OriginalResponse(Response):
     expires: datetime | None
     is_expired: bool
     revalidated: bool
+
+    @classmethod
+    def wrap_response(cls, response: Response, actions: Any = None) -> OriginalResponse:
+        """Give ``response`` the cache attributes (in place; requests-cache API). ``actions``
+        may carry ``cache_key`` and ``expires``, as requests-cache's ``CacheActions`` do."""
+        wrapped = set_response_attributes(
+            response,
+            getattr(actions, "cache_key", "") or "",
+            utcnow(),
+            getattr(actions, "expires", None),
+        )
+        wrapped.__class__ = cls
+        return wrapped
 
 
 def set_response_attributes(

@@ -7,6 +7,9 @@ before sending, :func:`.respond.respond` what the origin's answer means, and
 :func:`store_decision` what to store.
 """
 
+from typing import Any
+
+from ..clock import add_tzinfo, get_expiration_seconds, utcnow
 from .decide import decide, plan_request, stale_if_error_allows
 from .directives import CacheDirectives, parse_cache_control
 from .expiration import (
@@ -23,13 +26,45 @@ from .plan import Plan, PlanAction, StoreDecision
 from .rules import OVERRIDE, STANDARDS, Mode, Rules, build_rules, standards_mode
 from .store import decide_store, store_decision
 
+#: Names requests-cache's ``policy`` package also exports, found in :mod:`..settings`.
+_FROM_SETTINGS = frozenset(
+    {
+        "ALL_METHODS",
+        "AUTH_HEADERS",
+        "AUTH_PARAMS",
+        "DEFAULT_CACHE_NAME",
+        "DEFAULT_IGNORED_PARAMS",
+        "DEFAULT_METHODS",
+        "DEFAULT_STATUS_CODES",
+        "CacheSettings",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the settings module itself imports policy.expiration.
+    if name in _FROM_SETTINGS:
+        from .. import settings
+
+        return getattr(settings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "ALL_METHODS",
+    "AUTH_HEADERS",
+    "AUTH_PARAMS",
+    "DEFAULT_CACHE_NAME",
+    "DEFAULT_IGNORED_PARAMS",
+    "DEFAULT_METHODS",
+    "DEFAULT_STATUS_CODES",
     "DO_NOT_CACHE",
     "EXPIRE_IMMEDIATELY",
     "NEVER_EXPIRE",
     "OVERRIDE",
     "STANDARDS",
     "CacheDirectives",
+    "CacheSettings",
     "ExpirationPattern",
     "ExpirationTime",
     "Mode",
@@ -37,15 +72,18 @@ __all__ = [
     "PlanAction",
     "Rules",
     "StoreDecision",
+    "add_tzinfo",
     "build_rules",
     "decide",
     "decide_store",
     "get_expiration_datetime",
+    "get_expiration_seconds",
     "get_url_expiration",
     "parse_cache_control",
     "plan_request",
     "stale_if_error_allows",
     "standards_mode",
     "store_decision",
+    "utcnow",
     "validate_expire_after",
 ]

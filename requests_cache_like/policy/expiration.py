@@ -9,6 +9,7 @@ from fnmatch import translate
 
 from attrs import frozen
 
+from ..clock import add_tzinfo, get_expiration_seconds, utcnow
 from .freshness import parse_http_date as _parse_date
 
 __all__ = [
@@ -16,11 +17,15 @@ __all__ = [
     "EXPIRE_IMMEDIATELY",
     "NEVER_EXPIRE",
     "ExpirationPattern",
+    "ExpirationPatterns",
     "ExpirationTime",
+    "add_tzinfo",
     "compile_url_patterns",
     "get_expiration_datetime",
+    "get_expiration_seconds",
     "get_url_expiration",
     "parse_http_date",
+    "utcnow",
     "validate_expire_after",
     "window_allows",
 ]
@@ -33,6 +38,8 @@ EXPIRE_IMMEDIATELY = 0
 DO_NOT_CACHE = 0x0D0E0200020704
 
 ExpirationTime = None | int | float | str | datetime | timedelta
+#: ``urls_expire_after``: ``{glob-or-regex: expire_after}``.
+ExpirationPatterns = Mapping[str | re.Pattern[str], ExpirationTime]
 
 _ACCEPTED = (
     "None, -1/NEVER_EXPIRE, 0/EXPIRE_IMMEDIATELY, DO_NOT_CACHE, a number of seconds >= 0, "

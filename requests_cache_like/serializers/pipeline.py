@@ -78,6 +78,18 @@ class SerializerPipeline:
             value = loads(value)
         return value
 
+    def copy(self) -> SerializerPipeline:
+        """Return a pipeline of the same stages (requests-cache API)."""
+        return SerializerPipeline(self.stages, self.name, self.is_binary)
+
+    def set_decode_content(self, decode_content: bool) -> None:
+        """Accepted for requests-cache code; bodies are always stored as bytes, so it changes
+        nothing here."""
+        self.decode_content = decode_content
+
+    def __str__(self) -> str:
+        return self.name
+
     def __repr__(self) -> str:
         return f"SerializerPipeline({self.name!r})"
 

@@ -346,3 +346,28 @@ def test_unknown_client_option_with_a_url_fails_at_once(redis_url: str) -> None:
     """redis.from_url() keeps unknown options until the first command; we check them early."""
     with pytest.raises(TypeError, match="bogus_option"):
         CachedSession("ns", backend=redis_url, bogus_option=1)
+
+
+def test_hash_dict_keeps_entries_in_one_hash(client: redis.Redis, unique_name: str) -> None:
+    """requests-cache's RedisHashDict: one hash, one field per entry."""
+    from requests_cache_like.backends import RedisHashDict
+
+    storage = RedisHashDict(unique_name, "redirects", connection=client)
+    storage["a"] = "target-1"
+    storage["b"] = "target-2"
+    assert client.type(f"{unique_name}:redirects") == b"hash"
+    assert storage["a"] == "target-1"
+    assert "b" in storage
+    assert "c" not in storage
+    assert sorted(storage) == ["a", "b"]
+    assert len(storage) == 2
+    del storage["a"]
+    with pytest.raises(KeyError):
+        storage["a"]
+    with pytest.raises(KeyError):
+        del storage["a"]
+    storage.bulk_delete(["b", "missing"])
+    assert len(storage) == 0
+    storage["c"] = "x"
+    storage.clear()
+    assert client.exists(f"{unique_name}:redirects") == 0

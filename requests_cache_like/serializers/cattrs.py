@@ -1,0 +1,5 @@
+"""requests-cache's ``serializers.cattrs`` module: :class:`CattrStage`."""
+
+from .cattrs_stage import CattrStage
+
+__all__ = ["CattrStage"]
