@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import Iterable, Iterator, MutableMapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -65,11 +65,17 @@ class BaseStorage(MutableMapping[str, Any], ABC):
     ``__len__``; they may override :meth:`bulk_delete`, :meth:`clear`, :meth:`close` and the
     item iteration for speed. ``expires`` is passed so stores with native expiry can use it.
 
+    A storage written to requests-cache's contract works too: a mapping that implements
+    ``__getitem__`` / ``__setitem__`` itself (calling :meth:`deserialize` / :meth:`serialize`),
+    ``__delitem__``, ``__iter__`` and ``__len__``. Its mapping methods are then used for every
+    read and write; ``get_raw`` / ``set_raw`` remain the fast path of this package's backends.
+
     :param serializer: None stores values as they are (strings for redirects); the caches
         pass a :class:`SerializerPipeline` for responses.
     """
 
     def __init__(self, serializer: SerializerType | StageLike = None, **kwargs: Any) -> None:
+        kwargs.pop("decode_content", None)  # requests-cache's; bodies are bytes here
         reject_unknown_kwargs(type(self).__name__, kwargs, ("serializer",))
         self.serializer: Any = (
             None
@@ -78,11 +84,16 @@ class BaseStorage(MutableMapping[str, Any], ABC):
         )
 
     # -- what a backend implements -------------------------------------------------------
-    @abstractmethod
     def get_raw(self, key: str) -> Any:
-        """Return the stored (serialized) value for ``key``; raise KeyError if absent."""
+        """Return the stored (serialized) value for ``key``; raise KeyError if absent.
 
-    @abstractmethod
+        A storage of requests-cache's contract has none: its ``__getitem__`` answers."""
+        if type(self).__getitem__ is BaseStorage.__getitem__:
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither get_raw() nor __getitem__()"
+            )
+        return self[key]
+
     def set_raw(
         self,
         key: str,
@@ -92,6 +103,7 @@ class BaseStorage(MutableMapping[str, Any], ABC):
         size: int = 0,
     ) -> None:
         """Store a serialized value atomically (the old value or the new one, never a mix)."""
+        raise NotImplementedError(f"{type(self).__name__} implements no set_raw()")
 
     # -- shared behaviour -----------------------------------------------------------------
     def get_raw_default(self, key: str, default: Any = None) -> Any:
@@ -132,6 +144,14 @@ class BaseStorage(MutableMapping[str, Any], ABC):
 
     def set(self, key: str, value: Any, expires: datetime | None = None) -> None:
         """Store ``value`` under ``key``; ``expires`` defaults to ``value.expires`` if present."""
+        if type(self).set_raw is BaseStorage.set_raw:
+            # requests-cache's contract: the storage's own __setitem__ serializes and stores.
+            if type(self).__setitem__ is BaseStorage.__setitem__:
+                raise NotImplementedError(
+                    f"{type(self).__name__} implements neither set_raw() nor __setitem__()"
+                )
+            self[key] = value
+            return
         if expires is None:
             expires = getattr(value, "expires", None)
         created_at = getattr(value, "created_at", None)
