@@ -289,10 +289,10 @@ class Exchange:
         )
 
     def save(self, cached: CachedResponse, primary: CachedResponse | None) -> None:
-        """Write ``cached`` under the request's key and, in a mode that keeps ``Vary``
-        variants, under its variant key too (RFC 9111 §4.1)."""
+        """Write ``cached`` under the request's key and, when it varies, under its variant
+        key too, so earlier variants stay reachable (RFC 9111 §4.1)."""
         key = self.key
-        names = vary_names(cached.headers) if self.rules.mode.vary_variants else None
+        names = vary_names(cached.headers)
         if names is not None and names != ("*",):
             same_group = primary is not None and primary.vary_group and primary.cache_key == key
             cached.vary_group = (

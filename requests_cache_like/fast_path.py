@@ -10,7 +10,7 @@ they are not computed twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
@@ -52,6 +52,47 @@ FAST_PATH_CLASSES: dict[type, bool] = {}
 #: requests' hook helpers, which it ships without annotations.
 DISPATCH_HOOK: Callable[..., Any] = dispatch_hook
 _merge_hooks: Callable[..., Any] = merge_hooks
+
+
+#: Fields requests adds while preparing (cookies, auth, body): unknown before preparation.
+_PREPARED_FIELDS = frozenset(
+    {"cookie", "authorization", "proxy-authorization", "content-type", "content-length"}
+)
+
+
+class UnknownBeforePreparation(Exception):
+    """A field that only preparing the request determines was asked for."""
+
+
+class MergedHeaders(Mapping[str, str]):
+    """The headers a request will be sent with, read one field at a time, before requests
+    merges the call's headers into the session's (a ``None`` value removes a field). Fields
+    requests adds while preparing are unknown: asking for one raises
+    :class:`UnknownBeforePreparation`."""
+
+    def __init__(self, call: Any, session: Mapping[str, str]) -> None:
+        self._call = {str(k).lower(): v for k, v in call.items()} if call else {}
+        self._session = session
+
+    def __getitem__(self, name: str) -> str:
+        lowered = name.lower()
+        if lowered in _PREPARED_FIELDS:
+            raise UnknownBeforePreparation(name)
+        if lowered in self._call:
+            value = self._call[lowered]
+            if value is None:
+                raise KeyError(name)
+            return str(value)
+        value = self._session[name]
+        if value is None:
+            raise KeyError(name)
+        return str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        raise UnknownBeforePreparation("the set of fields is known only after preparation")
+
+    def __len__(self) -> int:
+        raise UnknownBeforePreparation("the set of fields is known only after preparation")
 
 
 @frozen
@@ -183,9 +224,18 @@ def fast_hit(
         found = _memo_key(settings, "GET", url, params)
         return found[0] if found else ""
 
-    primary, selected = lookup(
-        session._storage.read, key, get_key, method, None, rules, allow_redirects
-    )
+    try:
+        primary, selected = lookup(
+            session._storage.read,
+            key,
+            get_key,
+            method,
+            MergedHeaders(headers, session.headers),
+            rules,
+            allow_redirects,
+        )
+    except UnknownBeforePreparation:  # the response varies on a field preparation sets
+        return None, KeyHint(method, prepared_url, key, rules, missing=False)
     # A stored redirect that is to be followed takes the full path, which follows it.
     if selected is not None and not (
         allow_redirects and 300 <= selected.status_code < 400 and selected.is_redirect

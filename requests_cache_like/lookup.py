@@ -43,15 +43,12 @@ def lookup(
     key: str,
     get_key: Callable[[], str],
     method: str,
-    headers: Mapping[str, str] | None,
+    headers: Mapping[str, str],
     rules: Rules,
     follow_redirects: bool = True,
 ) -> tuple[CachedResponse | None, CachedResponse | None]:
     """Return ``(primary, selected)``: the newest response stored under the request's key
     and the one the request selects (its ``Vary`` variant and range), each or both None.
-
-    ``headers`` None means the request's headers are not known yet: a response that varies
-    on them is then not selected.
     """
     primary = read(key, follow_redirects)
     if primary is None and method == "HEAD" and rules.mode.head_from_get:
@@ -60,23 +57,17 @@ def lookup(
     if primary is None:
         return None, None
     selected: CachedResponse | None = primary
-    if rules.mode.vary_variants:
-        if headers is None:
-            selected = None if "Vary" in primary.headers else primary
-        else:
-            choice = variant_needed(primary, headers)
-            if choice is False:
-                selected = None
-            elif choice is not True:
-                variant = read(variant_key(key, primary.vary_group, choice, headers), False)
-                match = variant is not None and variants_match(
-                    choice, variant.request.headers, headers
-                )
-                selected = variant if match else None
+    choice = variant_needed(primary, headers)  # RFC 9111 §4.1: the Vary variant asked for
+    if choice is False:
+        selected = None
+    elif choice is not True:
+        variant = read(variant_key(key, primary.vary_group, choice, headers), False)
+        match = variant is not None and variants_match(choice, variant.request.headers, headers)
+        selected = variant if match else None
     if (
         selected is not None
         and rules.mode.serve_ranges
-        and not range_usable(selected, len(selected.content), headers or {})
+        and not range_usable(selected, len(selected.content), headers)
     ):
         selected = None
     return primary, selected

@@ -111,9 +111,6 @@ class Mode:
     keep_unvalidatable: bool
     #: Responses served from the cache carry an ``Age`` header (§5.1).
     age_header: bool
-    #: Responses with ``Vary`` are kept as several variants per URL and selected by the
-    #: request's header values (§4.1). Override mode: ``match_headers`` puts headers in keys.
-    vary_variants: bool
     #: A ``Range`` request is answered from a stored complete or partial response (§3.4).
     serve_ranges: bool
     #: An application's own conditional request is answered 304 from a fresh stored response
@@ -155,7 +152,6 @@ OVERRIDE = Mode(
     rfc_status_codes=False,
     keep_unvalidatable=False,
     age_header=False,
-    vary_variants=False,
     serve_ranges=False,
     answer_conditionals=False,
     head_from_get=False,
@@ -171,7 +167,6 @@ STANDARDS = Mode(
     rfc_status_codes=True,
     keep_unvalidatable=True,
     age_header=True,
-    vary_variants=True,
     serve_ranges=True,
     answer_conditionals=True,
     head_from_get=True,

@@ -326,9 +326,11 @@ def test_standards_mode_fast_hit_equals_slow_hit(
     assert session.cache.get_response(fast.cache_key).headers["Age"] == "5"
 
 
-def test_standards_mode_vary_and_ranges_take_the_slow_path(
+def test_vary_variants_on_the_fast_path(
     make_session: SessionFactory, requests_mock: Mocker, sends: Spy
 ) -> None:
+    """A response that varies is answered before preparation only for its own variant: the
+    call's headers merged into the session's, as requests will merge them."""
     url = "http://fast.test/vary"
     requests_mock.get(url, text="body", headers={"Cache-Control": "max-age=600", "Vary": "X-A"})
     session = make_session(cache_control=True)
@@ -336,4 +338,20 @@ def test_standards_mode_vary_and_ranges_take_the_slow_path(
     session.get(url, headers={"X-A": "1"})
     assert session.get(url).from_cache is False  # another variant: not the stored one
     assert session.get(url, headers={"X-A": "1"}).from_cache is True
-    assert len(calls) == 3  # none of them answered before send()
+    assert len(calls) == 2  # the matching variant was answered before send()
+    session.headers["X-A"] = "1"
+    assert session.get(url).from_cache is True  # the session's header counts too
+    assert session.get(url, headers={"X-A": None}).from_cache is True  # the no-X-A variant
+    assert len(calls) == 2
+
+
+def test_vary_on_fields_set_by_preparation_takes_the_slow_path(
+    make_session: SessionFactory, requests_mock: Mocker, sends: Spy
+) -> None:
+    url = "http://fast.test/vary-cookie"
+    requests_mock.get(url, text="body", headers={"Cache-Control": "max-age=600", "Vary": "Cookie"})
+    session = make_session(cache_control=True)
+    calls = sends(session)
+    session.get(url)
+    assert session.get(url).from_cache is True
+    assert len(calls) == 2  # the hit went through send(): only preparation knows the cookies
