@@ -12,7 +12,7 @@ nox.options.default_venv_backend = "venv"
 
 LINT_PATHS = [
     p
-    for p in ("requests_cache_like", "tests", "examples", "benchmarks", "noxfile.py")
+    for p in ("requests_cache_like", "tests", "examples", "benchmarks", "scripts", "noxfile.py")
     if Path(p).exists()
 ]
 
@@ -63,7 +63,5 @@ def compat(session: nox.Session) -> None:
     """Run requests-cache 1.3.3's own test suite against this package through an import alias,
     with real local servers, and classify the results (report in ~/.cache/rcl-compat/report/;
     see scripts/compat/run_suite.py). Not part of the default sessions: it downloads the suite."""
-    session.install(
-        "-e", ".[test]", "SecantusDB==0.7.0b3", "-r", "scripts/compat/requirements.txt"
-    )
+    session.install("-e", ".[test]", "SecantusDB==0.7.0b3", "-r", "scripts/compat/requirements.txt")
     session.run("python", "scripts/compat/run_suite.py", *session.posargs)

@@ -70,20 +70,32 @@ class MergedHeaders(Mapping[str, str]):
     requests adds while preparing are unknown: asking for one raises
     :class:`UnknownBeforePreparation`."""
 
+    __slots__ = ("_call", "_session")
+
     def __init__(self, call: Any, session: Mapping[str, str]) -> None:
-        self._call = {str(k).lower(): v for k, v in call.items()} if call else {}
+        # Built on every fast hit, read only for responses that vary: kept as given.
+        self._call = call
         self._session = session
 
-    def __getitem__(self, name: str) -> str:
+    def get(self, name: str, default: Any = None) -> Any:
+        """The field's value, or ``default`` (without raising, on the hit path)."""
         lowered = name.lower()
         if lowered in _PREPARED_FIELDS:
             raise UnknownBeforePreparation(name)
-        if lowered in self._call:
-            value = self._call[lowered]
-            if value is None:
-                raise KeyError(name)
-            return str(value)
-        value = self._session[name]
+        for field, value in (self._call or {}).items():
+            if str(field).lower() == lowered:
+                return default if value is None else str(value)
+        # CaseInsensitiveDict keeps (name, value) by lower-cased name in _store.
+        stored = getattr(self._session, "_store", None)
+        if stored is not None:
+            found = stored.get(lowered)
+            value = None if found is None else found[1]
+        else:
+            value = self._session.get(name)
+        return default if value is None else str(value)
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
         if value is None:
             raise KeyError(name)
         return str(value)
@@ -230,7 +242,7 @@ def fast_hit(
             key,
             get_key,
             method,
-            MergedHeaders(headers, session.headers),
+            lambda: MergedHeaders(headers, session.headers),
             rules,
             allow_redirects,
         )

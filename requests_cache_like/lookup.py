@@ -38,17 +38,26 @@ def rules_for(settings: CacheSettings, method: str, url: str, options: RequestOp
     return rules
 
 
+def _has_vary(headers: Mapping[str, str]) -> bool:
+    """True if the stored headers have ``Vary``; CaseInsensitiveDict keeps lower-cased names
+    in ``_store``, which answers without the KeyError a miss raises inside ``get()``."""
+    names = getattr(headers, "_store", headers)
+    return "vary" in names or "Vary" in names
+
+
 def lookup(
     read: Callable[[str, bool], CachedResponse | None],
     key: str,
     get_key: Callable[[], str],
     method: str,
-    headers: Mapping[str, str],
+    headers: Mapping[str, str] | Callable[[], Mapping[str, str]],
     rules: Rules,
     follow_redirects: bool = True,
 ) -> tuple[CachedResponse | None, CachedResponse | None]:
     """Return ``(primary, selected)``: the newest response stored under the request's key
     and the one the request selects (its ``Vary`` variant and range), each or both None.
+
+    ``headers`` may be a function that returns them, called only when they are needed.
     """
     primary = read(key, follow_redirects)
     if primary is None and method == "HEAD" and rules.mode.head_from_get:
@@ -56,14 +65,20 @@ def lookup(
         primary = read(key, True)
     if primary is None:
         return None, None
+    varies = _has_vary(primary.headers)
+    if callable(headers):
+        if not (varies or rules.mode.serve_ranges):
+            return primary, primary
+        headers = headers()
     selected: CachedResponse | None = primary
-    choice = variant_needed(primary, headers)  # RFC 9111 §4.1: the Vary variant asked for
-    if choice is False:
-        selected = None
-    elif choice is not True:
-        variant = read(variant_key(key, primary.vary_group, choice, headers), False)
-        match = variant is not None and variants_match(choice, variant.request.headers, headers)
-        selected = variant if match else None
+    if varies:
+        choice = variant_needed(primary, headers)  # RFC 9111 §4.1: the variant asked for
+        if choice is False:
+            selected = None
+        elif choice is not True:
+            variant = read(variant_key(key, primary.vary_group, choice, headers), False)
+            same = variant is not None and variants_match(choice, variant.request.headers, headers)
+            selected = variant if same else None
     if (
         selected is not None
         and rules.mode.serve_ranges
