@@ -7,11 +7,11 @@ names are also importable where requests-cache has them (``requests_cache_like.u
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from math import ceil
 from typing import Any
 
-__all__ = ["add_tzinfo", "get_expiration_seconds", "utcnow"]
+__all__ = ["add_tzinfo", "get_expiration_datetime", "get_expiration_seconds", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -27,11 +27,50 @@ def add_tzinfo(value: datetime | None) -> datetime | None:
     return value
 
 
+def get_expiration_datetime(
+    expire_after: Any,
+    start_time: datetime | None = None,
+    negative_delta: bool = False,
+    ignore_invalid_httpdate: bool = False,
+) -> datetime | None:
+    """Return the absolute expiry for ``expire_after`` counted from ``start_time`` (default:
+    now), or None for never: requests-cache's helper, over the policy's
+    :func:`~.policy.expiration.expiration_datetime`.
+
+    An integer-like string (``"0"``, ``"-1"``, as some ``Expires`` headers are) means "now";
+    another string must be an HTTP-date (``ValueError`` otherwise, unless
+    ``ignore_invalid_httpdate``); ``negative_delta`` counts a delay backwards.
+    """
+    from .policy.expiration import (
+        DO_NOT_CACHE,
+        EXPIRE_IMMEDIATELY,
+        expiration_datetime,
+        parse_http_date,
+    )
+
+    if isinstance(expire_after, str) and expire_after.removeprefix("-").isdigit():
+        expire_after = EXPIRE_IMMEDIATELY
+    if isinstance(expire_after, str):
+        parsed = parse_http_date(expire_after)
+        if parsed is None and not ignore_invalid_httpdate:
+            raise ValueError(f"Invalid HTTP date: {expire_after!r}")
+        return parsed
+    if expire_after is DO_NOT_CACHE or expire_after == DO_NOT_CACHE:
+        return None
+    if negative_delta and isinstance(expire_after, (int, float, timedelta)):
+        if not isinstance(expire_after, timedelta):
+            expire_after = timedelta(seconds=expire_after)
+        expire_after = -expire_after
+    return expiration_datetime(expire_after, start_time or utcnow())
+
+
 def get_expiration_seconds(expire_after: Any) -> int:
     """Return ``expire_after`` as whole seconds from now (rounded up), or -1 for never
     (requests-cache's helper; an invalid HTTP-date string counts as "now")."""
-    from .policy.expiration import NEVER_EXPIRE, get_expiration_datetime
+    from .policy.expiration import NEVER_EXPIRE
 
     now = utcnow()
-    expires = get_expiration_datetime(expire_after, now)
-    return NEVER_EXPIRE if expires is None else ceil((expires - now).total_seconds())
+    expires = get_expiration_datetime(expire_after, now, ignore_invalid_httpdate=True)
+    if expires is None:
+        return NEVER_EXPIRE
+    return ceil((expires - now).total_seconds())

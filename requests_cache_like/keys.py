@@ -177,9 +177,10 @@ def redact_body(
 
 
 def redact_headers(headers: Mapping[str, str], ignored_parameters: Iterable[str]) -> dict[str, str]:
-    """Return a copy of ``headers`` without the ignored (secret) ones."""
+    """Return a copy of ``headers`` with the values of the ignored (secret) ones replaced by
+    ``REDACTED``, as requests-cache stores them."""
     ignored = {p.lower() for p in ignored_parameters}
-    return {k: v for k, v in headers.items() if k.lower() not in ignored}
+    return {k: (REDACTED if k.lower() in ignored else v) for k, v in headers.items()}
 
 
 def normalize_headers(

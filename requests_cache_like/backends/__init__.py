@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import inspect
 import warnings
 from pathlib import Path
@@ -168,10 +170,41 @@ def _parse_dynamodb_url(
     return "dynamodb", table, options
 
 
+#: Client options commonly passed through the server backends (MongoDB's are keyword-only and
+#: not introspectable; boto3's and redis-py's are added from their signatures).
+_CLIENT_OPTIONS = frozenset(
+    {
+        "host",
+        "port",
+        "username",
+        "password",
+        "authSource",
+        "tls",
+        "serverSelectionTimeoutMS",
+        "connectTimeoutMS",
+        "socketTimeoutMS",
+        "replicaSet",
+        "region_name",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "profile_name",
+    }
+)
+
+
+@functools.cache
 def known_backend_options() -> frozenset[str]:
     """Every option some backend takes (its constructor's, its connection's)."""
     names: set[str] = {"decode_content", "timeout", "check_same_thread", "lock"}
     names.update(CONNECT_KWARGS)
+    names.update(_CLIENT_OPTIONS)
+    for module, attribute in (("redis", "Redis"), ("boto3.session", "Session")):
+        try:  # the client libraries' own options, when they are installed
+            client = getattr(importlib.import_module(module), attribute)
+            names.update(inspect.signature(client.__init__).parameters)
+        except (ImportError, AttributeError, TypeError, ValueError):
+            continue
     for cls in BACKEND_CLASSES.values():
         for klass in cls.__mro__:
             init = klass.__dict__.get("__init__")

@@ -22,7 +22,7 @@ from ..exceptions import DeserializationError
 from ..keys import settings_key
 from ..models import CachedResponse
 from ..models.response import utcnow
-from ..policy.expiration import ExpirationTime, get_expiration_datetime
+from ..policy.expiration import ExpirationTime, expiration_datetime
 from ..settings import DEFAULT_CACHE_NAME, CacheSettings, take_settings
 from .storage import BaseStorage, CopyStage, DictStorage, reject_unknown_kwargs
 from .storage import _WarnOnce as _WarnOnce
@@ -79,6 +79,12 @@ class BaseCache:
     def __init__(self, cache_name: str = DEFAULT_CACHE_NAME, **kwargs: Any) -> None:
         settings = take_settings(kwargs, type(self).__name__)
         kwargs.pop("decode_content", None)
+        if kwargs.pop("serializer", None) is not None and type(self) is BaseCache:
+            warnings.warn(
+                "serializer= has no effect on the memory backend: it keeps response objects",
+                UserWarning,
+                stacklevel=3,
+            )
         reject_unknown_kwargs(type(self).__name__, kwargs, ("cache_name",))
         self.cache_name = str(cache_name)
         self.responses: BaseStorage = DictStorage(serializer=CopyStage())
@@ -267,7 +273,7 @@ class BaseCache:
     def reset_expiration(self, expire_after: ExpirationTime = None) -> None:
         """Give every stored response a new expiry, relative to now."""
         now = utcnow()
-        expires = get_expiration_datetime(expire_after, now)
+        expires = expiration_datetime(expire_after, now)
         for key, response in list(self.responses.readable_items()):
             response.expires = expires
             self.responses.set(key, response, expires)

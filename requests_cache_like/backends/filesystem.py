@@ -64,10 +64,12 @@ class FileDict(BaseStorage):
         cache_dir: str | Path,
         serializer: SerializerType | StageLike = None,
         extension: str = "",
+        use_temp: bool = False,
+        use_cache_dir: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(serializer=serializer, **kwargs)
-        self.cache_dir = Path(cache_dir)
+        self.cache_dir = get_cache_dir(cache_dir, use_cache_dir, use_temp)
         self.extension = extension
         with self._errors():
             self.cache_dir.mkdir(parents=True, exist_ok=True)

@@ -13,13 +13,31 @@ from requests.structures import CaseInsensitiveDict
 
 from ..clock import utcnow
 from ..keys import redact_url
-from ..policy.expiration import ExpirationTime, get_expiration_datetime
+from ..policy.expiration import ExpirationTime, expiration_datetime
 from .raw import CachedHTTPResponse
 from .request import CachedRequest
 
-__all__ = ["CachedResponse", "OriginalResponse", "set_response_attributes", "utcnow"]
+__all__ = [
+    "CachedResponse",
+    "OriginalResponse",
+    "format_file_size",
+    "set_response_attributes",
+    "utcnow",
+]
 
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
+
+
+def format_file_size(n_bytes: int | None) -> str:
+    """Return a size in bytes as a short human-readable string (``"1.50 KiB"``)."""
+    if not n_bytes:
+        return "0 bytes"
+    size = float(n_bytes)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} GiB"  # not reached: GiB is the last unit
 
 
 def _headers(value: Any) -> CaseInsensitiveDict[str]:
@@ -210,14 +228,14 @@ class CachedResponse(Response):
     def is_older_than(self, older_than: ExpirationTime) -> bool:
         """True if the response was created longer ago than ``older_than``."""
         now = utcnow()
-        cutoff = get_expiration_datetime(older_than, now)
+        cutoff = expiration_datetime(older_than, now)
         if cutoff is None:
             return False
         return self.created_at < now - (cutoff - now)
 
     def reset_expiration(self, expire_after: ExpirationTime) -> None:
         """Set a new expiry relative to now."""
-        self.expires = get_expiration_datetime(expire_after, utcnow())
+        self.expires = expiration_datetime(expire_after, utcnow())
 
     def close(self) -> None:
         """Nothing to release: the body is in memory."""

@@ -9,7 +9,7 @@ from fnmatch import translate
 
 from attrs import frozen
 
-from ..clock import add_tzinfo, get_expiration_seconds, utcnow
+from ..clock import add_tzinfo, get_expiration_datetime, get_expiration_seconds, utcnow
 from .freshness import parse_http_date as _parse_date
 
 __all__ = [
@@ -21,9 +21,11 @@ __all__ = [
     "ExpirationTime",
     "add_tzinfo",
     "compile_url_patterns",
+    "expiration_datetime",
     "get_expiration_datetime",
     "get_expiration_seconds",
     "get_url_expiration",
+    "match_url_expiration",
     "parse_http_date",
     "utcnow",
     "validate_expire_after",
@@ -104,7 +106,7 @@ def validate_expire_after(value: object, name: str = "expire_after") -> Expirati
     raise TypeError(f"{name}={value!r} has type {type(value).__name__}; accepted: {_ACCEPTED}")
 
 
-def get_expiration_datetime(expire_after: ExpirationTime, now: datetime) -> datetime | None:
+def expiration_datetime(expire_after: ExpirationTime, now: datetime) -> datetime | None:
     """Return the absolute expiry (aware UTC) for ``expire_after`` relative to ``now``.
 
     ``None`` means "never expires". :data:`DO_NOT_CACHE` must be handled by the caller.
@@ -172,6 +174,16 @@ def compile_url_patterns(
 
 
 def get_url_expiration(
+    url: str | None,
+    urls_expire_after: ExpirationPatterns | Iterable[ExpirationPattern] | None = None,
+) -> ExpirationTime:
+    """Return the ``expire_after`` of the first pattern that matches ``url``, or None
+    (requests-cache's helper; ``urls_expire_after`` as given to a session, or compiled)."""
+    matched, value = match_url_expiration(url, compile_url_patterns(urls_expire_after))
+    return value if matched else None
+
+
+def match_url_expiration(
     url: str | None, patterns: tuple[ExpirationPattern, ...]
 ) -> tuple[bool, ExpirationTime]:
     """Return ``(matched, expire_after)`` for the first pattern that matches ``url``."""

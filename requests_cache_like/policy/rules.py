@@ -13,7 +13,7 @@ from typing import Protocol
 
 from attrs import field, frozen
 
-from .expiration import DO_NOT_CACHE, ExpirationPattern, ExpirationTime, get_url_expiration
+from .expiration import DO_NOT_CACHE, ExpirationPattern, ExpirationTime, match_url_expiration
 
 __all__ = [
     "NO_OPTIONS",
@@ -212,7 +212,7 @@ def resolve_expire_after(url: str, settings: Settings, options: Options) -> Expi
     if options.expire_after is not None:
         return options.expire_after
     if settings.urls_expire_after:
-        matched, value = get_url_expiration(url, settings.urls_expire_after)
+        matched, value = match_url_expiration(url, settings.urls_expire_after)
         if matched:
             return value
     return settings.expire_after
@@ -226,7 +226,7 @@ def standards_mode(url: str, settings: Settings, options: Options) -> bool:
     if options.expire_after is not None:
         return False
     if settings.urls_expire_after:
-        matched, _ = get_url_expiration(url, settings.urls_expire_after)
+        matched, _ = match_url_expiration(url, settings.urls_expire_after)
         return not matched
     return True
 

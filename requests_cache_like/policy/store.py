@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .directives import CacheDirectives, parse_cache_control, request_directives
-from .expiration import DO_NOT_CACHE, get_expiration_datetime
+from .expiration import DO_NOT_CACHE, expiration_datetime
 from .freshness import (
     HEURISTICALLY_CACHEABLE,
     UNDERSTOOD_STATUSES,
@@ -133,7 +133,7 @@ def _override_expiry(
             return parse_http_date(expires_header, now) or now
     if request_cc.max_age is not None:
         return now + timedelta(seconds=request_cc.max_age)
-    return get_expiration_datetime(rules.expire_after, now)
+    return expiration_datetime(rules.expire_after, now)
 
 
 def decide_store(

@@ -54,7 +54,7 @@ def test_basic_auth_per_request(session: CachedSession, origin: LocalOrigin) -> 
     hit = session.get(url, auth=auth)
     assert hit.from_cache is True
     # The secret is not stored with the request.
-    assert "Authorization" not in hit.request.headers
+    assert hit.request.headers["Authorization"] == "REDACTED"
 
 
 @pytest.mark.parametrize(

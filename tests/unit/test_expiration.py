@@ -14,8 +14,10 @@ from requests_cache_like.policy.expiration import (
     NEVER_EXPIRE,
     ExpirationPattern,
     compile_url_patterns,
+    expiration_datetime,
     get_expiration_datetime,
     get_url_expiration,
+    match_url_expiration,
     parse_http_date,
     validate_expire_after,
 )
@@ -150,12 +152,12 @@ EXPIRY_CASES: list[Any] = [
 
 @pytest.mark.parametrize(("expire_after", "expected"), EXPIRY_CASES)
 def test_get_expiration_datetime(expire_after: Any, expected: datetime | None) -> None:
-    assert get_expiration_datetime(expire_after, NOW) == expected
+    assert expiration_datetime(expire_after, NOW) == expected
 
 
 def test_get_expiration_datetime_is_relative_to_now() -> None:
     later = NOW + timedelta(hours=5)
-    assert get_expiration_datetime(60, later) == later + timedelta(seconds=60)
+    assert expiration_datetime(60, later) == later + timedelta(seconds=60)
 
 
 # --- compile_url_patterns / get_url_expiration -------------------------------------------
@@ -212,7 +214,7 @@ URL_CASES: list[Any] = [
 
 @pytest.mark.parametrize(("patterns", "url", "expected"), URL_CASES)
 def test_get_url_expiration(patterns: dict[Any, Any], url: str | None, expected: Any) -> None:
-    assert get_url_expiration(url, compile_url_patterns(patterns)) == expected
+    assert match_url_expiration(url, compile_url_patterns(patterns)) == expected
 
 
 def test_compile_url_patterns_keeps_order_and_values() -> None:
@@ -253,3 +255,43 @@ def test_compile_url_patterns_rejects(patterns: Any, error: type[Exception], fra
         compile_url_patterns(patterns)
     assert fragment in str(info.value)
     assert "accepted" in str(info.value)
+
+
+# --- requests-cache's helpers -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expire_after", "kwargs", "expected"),
+    [
+        pytest.param(60, {}, NOW + timedelta(seconds=60), id="seconds"),
+        pytest.param(60, {"negative_delta": True}, NOW - timedelta(seconds=60), id="negative"),
+        pytest.param("0", {}, NOW, id="integer-string"),
+        pytest.param("-1", {}, NOW, id="negative-integer-string"),
+        pytest.param(DO_NOT_CACHE, {}, None, id="do-not-cache"),
+        pytest.param(NEVER_EXPIRE, {}, None, id="never"),
+        pytest.param("garbage", {"ignore_invalid_httpdate": True}, None, id="ignored-garbage"),
+        pytest.param(
+            "Sun, 06 Nov 2094 08:49:37 GMT",
+            {},
+            datetime(2094, 11, 6, 8, 49, 37, tzinfo=UTC),
+            id="http-date",
+        ),
+    ],
+)
+def test_requests_cache_get_expiration_datetime(
+    expire_after: Any, kwargs: dict[str, Any], expected: datetime | None
+) -> None:
+    assert get_expiration_datetime(expire_after, NOW, **kwargs) == expected
+
+
+def test_requests_cache_get_expiration_datetime_rejects_a_bad_date() -> None:
+    with pytest.raises(ValueError, match="garbage"):
+        get_expiration_datetime("garbage", NOW)
+
+
+def test_requests_cache_get_url_expiration_takes_the_settings_mapping() -> None:
+    patterns = {"site.com/api": 60, re.compile(r"/img/"): DO_NOT_CACHE}
+    assert get_url_expiration("https://site.com/api/x", patterns) == 60
+    assert get_url_expiration("https://cdn.org/img/a.png", patterns) == DO_NOT_CACHE
+    assert get_url_expiration("https://other.org/", patterns) is None
+    assert get_url_expiration(None, patterns) is None

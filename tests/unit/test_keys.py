@@ -413,5 +413,9 @@ def test_redact_body(body: Any, headers: dict[str, str], expected: Any) -> None:
 
 def test_redact_headers() -> None:
     headers = {"Authorization": "Bearer x", "x-api-key": "k", "Accept": "text/plain"}
-    assert redact_headers(headers, ["authorization", "X-API-Key"]) == {"Accept": "text/plain"}
+    assert redact_headers(headers, ["authorization", "X-API-Key"]) == {
+        "Authorization": "REDACTED",
+        "x-api-key": "REDACTED",
+        "Accept": "text/plain",
+    }
     assert headers["Authorization"] == "Bearer x"  # a copy, the input is untouched
