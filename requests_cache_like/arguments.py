@@ -3,13 +3,17 @@ the session attributes that read and assign settings."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
-from .settings import CacheSettings
+from .settings import CacheSettings, take_settings
 
 if TYPE_CHECKING:
+    from requests import PreparedRequest, Response
+
+    from .backends import BaseCache
     from .policy.expiration import ExpirationTime
     from .settings import FilterCallback, KeyCallback, StaleWindow
 
@@ -20,8 +24,10 @@ __all__ = [
     "WRAPPED_ATTRIBUTES",
     "SettingAttribute",
     "SettingAttributes",
+    "apply_setting_kwargs",
     "check_send_kwargs",
     "unknown_argument_error",
+    "warn_replaced_settings",
 ]
 
 #: CachedSession arguments that are cache settings (the rest go to the backend).
@@ -99,6 +105,27 @@ def check_send_kwargs(owner: str, kwargs: Mapping[str, Any]) -> None:
         )
 
 
+def apply_setting_kwargs(settings: CacheSettings, kwargs: dict[str, Any], owner: str) -> None:
+    """Apply the settings requests-cache also takes through ``**kwargs`` (``only_if_cached``,
+    deprecated aliases such as ``old_data_on_error``), removing them from ``kwargs``, unless
+    the named argument was given."""
+    defaults = CacheSettings()
+    for name, value in take_settings(kwargs, owner).items():
+        if getattr(settings, name) == getattr(defaults, name):
+            setattr(settings, name, value)
+
+
+def warn_replaced_settings(cache: BaseCache, owner: str) -> None:
+    """Warn that settings given to a backend class are replaced by the session's."""
+    if cache.given_settings:
+        warnings.warn(
+            f"{', '.join(cache.given_settings)} given to {type(cache).__name__} are replaced "
+            f"by the session's settings: pass them to {owner}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 class _NotGiven:
     """Default of ``expire_after``: never expire, and with ``cache_control=True`` standards
     mode (an explicit ``expire_after``, even -1, keeps requests-cache's override meaning)."""
@@ -140,6 +167,18 @@ class SettingAttribute(Generic[_T]):
 class SettingAttributes:
     """Every cache setting as a session attribute: ``session.expire_after = 60`` assigns
     ``session.settings.expire_after``, validated as the constructor argument is."""
+
+    # Attributes of requests.Session the mixin relies on (for type checkers).
+    if TYPE_CHECKING:
+        headers: Any
+        hooks: dict[str, list[Any]]
+        params: Any
+        auth: Any
+        stream: bool
+        verify: Any
+        cert: Any
+
+        def resolve_redirects(self, resp: Response, req: PreparedRequest, **kwargs: Any) -> Any: ...
 
     allowable_codes: SettingAttribute[frozenset[int]] = SettingAttribute()
     allowable_methods: SettingAttribute[frozenset[str]] = SettingAttribute()

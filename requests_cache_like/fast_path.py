@@ -199,6 +199,7 @@ def fast_hit(
     headers: Any,
     options: RequestOptions,
     allow_redirects: bool,
+    verify: Any = None,
 ) -> tuple[CachedResponse | None, KeyHint | None]:
     """Return ``(response, None)`` for a fresh hit; otherwise ``(None, hint)`` with what
     the full path can reuse, or ``(None, None)`` when this path does not apply.
@@ -220,6 +221,8 @@ def fast_hit(
         return None, None
     if "Cache-Control" in session.headers or "Pragma" in session.headers:
         return None, None
+    if verify is False or (verify is None and session.verify is False):
+        return None, None  # verify=False is part of the key: the full path computes it
     # The usual call (a str URL, no params) looks its key up directly.
     usual = params is None and type(url) is str
     entry = settings.key_memo.get((method, url, None)) if usual else None

@@ -217,8 +217,10 @@ def create_key(
     """Return the cache key (16 hex digits) for ``request``.
 
     ``serializer`` is accepted for requests-cache compatibility and does not affect the key.
-    ``request_kwargs`` may hold the keyword arguments of ``Session.send`` (``timeout``,
-    ``verify``, ...), none of which changes the key; anything else is an error.
+    ``request_kwargs`` may hold the keyword arguments of ``Session.send``: ``verify=False``
+    makes another key (as in requests-cache: a response fetched without certificate checks
+    never answers a request that asks for them); the others (``timeout`` ...) change nothing;
+    anything else is an error.
     """
     unknown = sorted(set(request_kwargs) - _SEND_KWARGS)
     if unknown:
@@ -247,6 +249,8 @@ def create_key(
         encoded = header.encode("utf-8")
         digest.update(len(encoded).to_bytes(8, "big"))
         digest.update(encoded)
+    if request_kwargs.get("verify", True) is False:
+        digest.update(b"\x00verify=False")  # only then: every other key stays as it was
     return digest.hexdigest()
 
 

@@ -1,29 +1,27 @@
-"""CachedSession and CacheMixin: the requests-facing surface of the cache.
-
-Signatures, per-request options and session attributes live here; carrying a request out is
-:mod:`.exchange`'s work, answering a fresh hit before preparation :mod:`.fast_path`'s, and
-every decision :mod:`.policy`'s.
-"""
+"""CachedSession and CacheMixin: the requests-facing surface (signatures, per-request options);
+:mod:`.exchange` carries requests out, :mod:`.fast_path` answers fresh hits early, and every
+decision is :mod:`.policy`'s."""
 
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from requests import PreparedRequest, Response, Session
+from requests import PreparedRequest, Session
 
 from .arguments import (
     EXPIRE_AFTER_NOT_GIVEN,
     SETTING_ARGS,
     WRAPPED_ATTRIBUTES,
     SettingAttributes,
+    apply_setting_kwargs,
     check_send_kwargs,
     unknown_argument_error,
+    warn_replaced_settings,
 )
 from .backends import BaseCache, init_backend
 from .concurrency import REFRESH_POOL as _refresh_pool  # noqa: F401 (tests wait on it)
@@ -49,7 +47,6 @@ from .settings import (
     DEFAULT_STATUS_CODES,
     CacheSettings,
     RequestOptions,
-    take_settings,
 )
 from .storage_guard import StorageGuard
 
@@ -79,18 +76,6 @@ class CacheMixin(SettingAttributes):
     See :class:`CachedSession` for the arguments. Every cache setting is also an attribute
     (``session.expire_after = 60``).
     """
-
-    # Attributes of requests.Session this mixin relies on (for type checkers).
-    if TYPE_CHECKING:
-        headers: Any
-        hooks: dict[str, list[Any]]
-        params: Any
-        auth: Any
-        stream: bool
-        verify: Any
-        cert: Any
-
-        def resolve_redirects(self, resp: Response, req: PreparedRequest, **kwargs: Any) -> Any: ...
 
     def __init__(
         self,
@@ -134,12 +119,7 @@ class CacheMixin(SettingAttributes):
             urls_expire_after=urls_expire_after,
             on_backend_error=on_backend_error,
         )
-        # Settings requests-cache also takes through **kwargs (only_if_cached, deprecated
-        # aliases such as old_data_on_error) apply unless the named argument was given.
-        defaults = CacheSettings()
-        for name, value in take_settings(kwargs, type(self).__name__).items():
-            if getattr(self._settings, name) == getattr(defaults, name):
-                setattr(self._settings, name, value)
+        apply_setting_kwargs(self._settings, kwargs, type(self).__name__)
         backend_kwargs = dict(kwargs)
         if serializer is not None:
             backend_kwargs["serializer"] = serializer
@@ -147,13 +127,7 @@ class CacheMixin(SettingAttributes):
             self.cache: BaseCache = init_backend(cache_name, backend, **backend_kwargs)
         except TypeError as exc:
             raise unknown_argument_error(type(self).__name__, kwargs, backend, exc) from None
-        if self.cache.given_settings:
-            warnings.warn(
-                f"{', '.join(self.cache.given_settings)} given to {type(self.cache).__name__} "
-                f"are replaced by the session's settings: pass them to {type(self).__name__}",
-                UserWarning,
-                stacklevel=2,
-            )
+        warn_replaced_settings(self.cache, type(self).__name__)
         # The cache's own inspection methods (contains(url=...), delete(urls=...)) build keys
         # with the settings of the session made last; requests never read them from there.
         self.cache.settings = self._settings
@@ -222,7 +196,9 @@ class CacheMixin(SettingAttributes):
             and isinstance(method, str)
             and _supports_fast_path(type(self))
         ):
-            hit, hint = fast_hit(self, method, url, params, headers, options, allow_redirects)
+            hit, hint = fast_hit(
+                self, method, url, params, headers, options, allow_redirects, verify
+            )
             if hit is not None:
                 if hooks is None and not self.hooks.get("response"):
                     return hit
@@ -308,7 +284,8 @@ class CacheMixin(SettingAttributes):
             key = hint.key if rules.cacheable else ""
         else:
             rules = rules_for(settings, method, url, options)
-            key = settings_key(request, settings) if rules.cacheable else ""
+            unverified = {"verify": False} if send_kwargs.get("verify") is False else {}
+            key = settings_key(request, settings, **unverified) if rules.cacheable else ""
         transport = super().send  # type: ignore[misc]
         return Exchange(
             self.cache,

@@ -59,6 +59,11 @@ def _accepting_settings(init: Callable[..., None]) -> Callable[..., None]:
     return __init__
 
 
+def _verify(verify: bool) -> dict[str, bool]:
+    """The key options for requests sent with ``verify`` (only False changes a key)."""
+    return {} if verify is not False else {"verify": False}
+
+
 class BaseCache:
     """A cache: ``responses`` and ``redirects`` storages plus the inspection API.
 
@@ -126,6 +131,8 @@ class BaseCache:
     def _read(self, key: str) -> CachedResponse:
         try:
             response: CachedResponse = self.responses[key]
+            if not isinstance(response, CachedResponse):
+                raise DeserializationError(f"stored value is a {type(response).__name__}")
         except DeserializationError as exc:
             warn_unreadable(key, exc)
             raise KeyError(key) from exc
@@ -174,13 +181,19 @@ class BaseCache:
 
     # -- inspection ------------------------------------------------------------------------
     def contains(
-        self, key: str | None = None, request: AnyRequest | None = None, url: str | None = None
+        self,
+        key: str | None = None,
+        request: AnyRequest | None = None,
+        url: str | None = None,
+        verify: bool = True,
     ) -> bool:
-        """True if a response is stored for ``key``, ``request`` or a GET of ``url``."""
+        """True if a response is stored for ``key``, ``request`` or a GET of ``url`` (sent
+        with ``verify``)."""
         if key is None and request is None and url is None:
             raise TypeError("contains() needs one of key=, request= or url=")
         if key is None:
-            key = self.create_key(request if request is not None else Request("GET", url))
+            request = request if request is not None else Request("GET", url)
+            key = self.create_key(request, **_verify(verify))
         return key in self.responses or key in self.redirects
 
     def filter(
@@ -230,11 +243,14 @@ class BaseCache:
         older_than: ExpirationTime = None,
         urls: Iterable[str] | None = None,
         requests: Iterable[AnyRequest] | None = None,
+        verify: bool = True,
     ) -> None:
-        """Delete responses by key, URL (GET), request, or condition, and their aliases."""
+        """Delete responses by key, URL (GET), request (sent with ``verify``), or condition,
+        and their aliases."""
         doomed = set(keys)
-        doomed.update(self.create_key(Request("GET", url)) for url in urls or ())
-        doomed.update(self.create_key(request) for request in requests or ())
+        options = _verify(verify)
+        doomed.update(self.create_key(Request("GET", url), **options) for url in urls or ())
+        doomed.update(self.create_key(request, **options) for request in requests or ())
         if expired or invalid or older_than is not None:
             now = utcnow()
             for key in list(self.responses):

@@ -206,13 +206,17 @@ def _unusable(
         )
     ):
         return Plan(PlanAction.SERVE_STALE_AND_REFRESH)
-    if only_if_cached:
-        return PLAN_GATEWAY_TIMEOUT
     # RFC 5861 §4: stale-if-error covers 5xx answers and failures. §4.2.4 lets a
     # disconnected cache serve stale, unless the response forbids it: then a 504 (§5.2.2.2).
     fallback = windows_allowed and stale_window_allows(
         rules.stale_if_error, response_cc.stale_if_error, rules.response_directives, staleness
     )
+    if only_if_cached:
+        # Offline, a stale response within stale-if-error is better than nothing (override
+        # mode, as requests-cache); standards mode answers only-if-cached strictly (§5.2.1.7).
+        if fallback and not rules.mode.strict_only_if_cached:
+            return PLAN_SERVE
+        return PLAN_GATEWAY_TIMEOUT
     disconnect = "raise"
     if rules.mode.stale_on_disconnect:
         disconnect = "stale" if use.stale_allowed else "gateway_timeout"

@@ -68,8 +68,8 @@ class Outcome:
 
 def same_entity(stored: str | None, received: str | None) -> bool:
     """False only when both entity-tags are present and differ (weak comparison)."""
-    if stored is None or received is None:
-        return True
+    if not isinstance(stored, str) or not isinstance(received, str):
+        return True  # absent (or not a field value at all, as from a test double)
     return stored.strip().removeprefix("W/") == received.strip().removeprefix("W/")
 
 
@@ -78,6 +78,13 @@ def is_own_representation(url: str, response_headers: Mapping[str, str]) -> bool
     representation and may answer later GETs (RFC 9111 §4, RFC 9110 §9.3.3)."""
     location = response_headers.get("Content-Location")
     return location is not None and urljoin(url, location.strip()) == url
+
+
+def _is_error(status_code: int, rules: Rules) -> bool:
+    """True if stale-if-error covers an answer with ``status_code`` (RFC 5861 §4)."""
+    if rules.mode.rfc_error_statuses:
+        return status_code in ERROR_STATUSES
+    return status_code >= 400 and not rules.storable_status(status_code)
 
 
 def respond(
@@ -110,7 +117,7 @@ def respond(
             and method == "POST"
             and is_own_representation(url, response_headers),
         )
-    if stored is not None and plan.stale_fallback and status_code in ERROR_STATUSES:
+    if stored is not None and plan.stale_fallback and _is_error(status_code, rules):
         return Outcome(Reply.STALE)
     if status_code == 304 and stored is not None:
         stored_etag = stored.headers.get("ETag")

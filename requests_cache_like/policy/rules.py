@@ -134,6 +134,12 @@ class Mode:
     #: requests-cache users rely on; §3.2 allows this "to assure integrity of the stored
     #: response".
     update_body_fields: bool
+    #: An error answer that stale-if-error covers is one of RFC 5861's (500, 502, 503, 504).
+    #: Override mode: any status the cache would not store, as in requests-cache.
+    rfc_error_statuses: bool
+    #: ``only-if-cached`` (or ``only_if_cached=True``) gets a 504 unless a usable response is
+    #: stored (§5.2.1.7). Override mode also serves a stale one within stale-if-error.
+    strict_only_if_cached: bool
     #: When the origin cannot be reached, serve the stale response, or a 504 if it may not be
     #: used stale (§4.2.4, §5.2.2.2). Override mode raises the error unless stale-if-error.
     stale_on_disconnect: bool
@@ -158,6 +164,8 @@ OVERRIDE = Mode(
     invalidate_unsafe=False,
     stale_windows_obey_response=False,
     update_body_fields=False,
+    rfc_error_statuses=False,
+    strict_only_if_cached=False,
     stale_on_disconnect=False,
 )
 #: RFC 9111 private cache: ``cache_control=True`` and no ``expire_after`` for the request.
@@ -173,6 +181,8 @@ STANDARDS = Mode(
     invalidate_unsafe=True,
     stale_windows_obey_response=True,
     update_body_fields=True,
+    rfc_error_statuses=True,
+    strict_only_if_cached=True,
     stale_on_disconnect=True,
 )
 

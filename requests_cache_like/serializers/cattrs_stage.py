@@ -17,6 +17,8 @@ __all__ = ["FORMAT_VERSION", "CattrStage", "make_converter"]
 #: Version of the stored entry layout. An entry with another version is a cache miss.
 FORMAT_VERSION = 1
 _VERSION_KEY = "_v"
+#: Where a value other than a response is kept (storages hold any value, as requests-cache's).
+_VALUE_KEY = "_value"
 
 
 def _is_headers(cls: Any) -> bool:
@@ -58,14 +60,18 @@ class CattrStage:
         self._structure = self.converter.get_structure_hook(CachedResponse)
         self._unstructure = self.converter.get_unstructure_hook(CachedResponse)
 
-    def dumps(self, value: CachedResponse) -> dict[str, Any]:
-        """Return ``value`` as plain data, tagged with :data:`FORMAT_VERSION`."""
+    def dumps(self, value: Any) -> dict[str, Any]:
+        """Return ``value`` as plain data, tagged with :data:`FORMAT_VERSION`; a value that is
+        not a response is kept as it is, for the codec to encode."""
+        if not isinstance(value, CachedResponse):
+            return {_VERSION_KEY: FORMAT_VERSION, _VALUE_KEY: value}
         data: dict[str, Any] = self._unstructure(value)
         data[_VERSION_KEY] = FORMAT_VERSION
         return data
 
-    def loads(self, value: Any) -> CachedResponse:
-        """Return the response in ``value``; raise DeserializationError if it is not one."""
+    def loads(self, value: Any) -> Any:
+        """Return the response (or other value) in ``value``; raise DeserializationError if it
+        is not an entry of this format version."""
         if not isinstance(value, dict):
             raise DeserializationError(f"stored entry is a {type(value).__name__}, not a dict")
         version = value.get(_VERSION_KEY)
@@ -73,7 +79,9 @@ class CattrStage:
             raise DeserializationError(
                 f"stored entry has format version {version!r}; this release reads {FORMAT_VERSION}"
             )
+        if _VALUE_KEY in value:
+            return value[_VALUE_KEY]
         try:
-            return self._structure(value, CachedResponse)  # type: ignore[no-any-return]
+            return self._structure(value, CachedResponse)
         except Exception as exc:  # cattrs raises several types, all meaning "not an entry"
             raise DeserializationError(f"stored entry is malformed: {exc}") from exc

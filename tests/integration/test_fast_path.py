@@ -281,8 +281,8 @@ def test_fast_path_positive_control(
     session.auth = ("user", "pass")
     calls = sends(session)
     url = "http://fast.test/control"
-    session.get(url, headers={"X-Custom": "1"}, timeout=5, verify=False, stream=False)
-    session.get(url, headers={"X-Custom": "1"}, timeout=5, verify=False, stream=False)
+    session.get(url, headers={"X-Custom": "1"}, timeout=5, verify=True, stream=False)
+    session.get(url, headers={"X-Custom": "1"}, timeout=5, verify=True, stream=False)
     session.get(url, cookies={"c": "1"}, allow_redirects=True)
     assert len(calls) == 1
 

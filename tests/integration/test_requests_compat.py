@@ -109,12 +109,20 @@ def test_cookies_param_is_sent(session: CachedSession, origin: LocalOrigin) -> N
     assert session.get(url, cookies={"colour": "green"}).from_cache is True
 
 
-def test_verify_false_is_accepted(session: CachedSession, origin: LocalOrigin) -> None:
+def test_verify_false_is_accepted(
+    session: CachedSession, origin: LocalOrigin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests lets these variables override session.verify; clear them for the last step.
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     url = origin.url("/json?verify=0")
-    assert session.get(url, verify=False).from_cache is False
+    assert session.get(url).from_cache is False
+    assert session.get(url, verify=False).from_cache is False  # a key of its own
     assert session.get(url, verify=False).from_cache is True
+    assert session.get(url).from_cache is True
     session.verify = False
     assert session.get(url).from_cache is True
+    assert session.cache.contains(url=url, verify=False)
 
 
 # -- streaming ----------------------------------------------------------------------------

@@ -265,13 +265,20 @@ def test_serializer_does_not_change_key(serializer: Any) -> None:
 def test_send_kwargs_are_accepted() -> None:
     options: dict[str, Any] = {
         "timeout": 5,
-        "verify": False,
+        "verify": True,
         "stream": True,
         "cert": None,
         "proxies": {},
         "allow_redirects": False,
     }
     assert key(key_options=options) == key()
+
+
+def test_verify_false_makes_another_key() -> None:
+    """As in requests-cache: an answer fetched without certificate checks never answers a
+    request that asks for them. Only False changes the key, so other keys stay as they were."""
+    assert key(key_options={"verify": False}) != key()
+    assert key(key_options={"verify": "/etc/ssl/ca.pem"}) == key()
 
 
 def test_unknown_kwargs_are_named() -> None:

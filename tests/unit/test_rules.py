@@ -29,7 +29,7 @@ from requests_cache_like.policy import (
 from requests_cache_like.policy.expiration import parse_http_date as expiration_parse_http_date
 from requests_cache_like.policy.freshness import parse_http_date
 from requests_cache_like.policy.plan import PLAN_FETCH, Plan
-from requests_cache_like.policy.respond import refresh_headers, respond
+from requests_cache_like.policy.respond import Reply, refresh_headers, respond
 from requests_cache_like.settings import CacheSettings, RequestOptions
 
 UTC = timezone.utc
@@ -123,6 +123,19 @@ def _stale_windows_obey_response(rules: Rules) -> bool:
     return plan_request({}, entry, evolve(rules, stale_if_error=True), NOW).stale_fallback
 
 
+def _rfc_error_statuses(rules: Rules) -> Reply:
+    # A 404 while revalidating, with stale-if-error: requests-cache serves the stale copy.
+    plan = Plan(PlanAction.REVALIDATE, {"If-None-Match": '"v1"'}, stale_fallback=True)
+    entry = stored({"ETag": '"v1"'}, created=-90, expires=-30)
+    return respond("GET", URL, {}, 404, {}, plan, entry, 200, rules).reply
+
+
+def _strict_only_if_cached(rules: Rules) -> PlanAction:
+    entry = stored({"ETag": '"v1"'}, created=-90, expires=-30)
+    offline = evolve(rules, only_if_cached=True, stale_if_error=True)
+    return plan_request({}, entry, offline, NOW).action
+
+
 def _update_body_fields(rules: Rules) -> tuple[str, str]:
     headers = CaseInsensitiveDict({"Content-Type": "text/plain", "X-Version": "1"})
     refresh_headers(headers, {"Content-Type": "text/html", "X-Version": "2"}, rules)
@@ -160,6 +173,14 @@ MODE_FIELDS: list[Any] = [
         {},
     ),
     pytest.param("stale_on_disconnect", _stale_on_disconnect, "raise", "stale", {}),
+    pytest.param("rfc_error_statuses", _rfc_error_statuses, Reply.STALE, Reply.STORE, {}),
+    pytest.param(
+        "strict_only_if_cached",
+        _strict_only_if_cached,
+        PlanAction.SERVE,
+        PlanAction.GATEWAY_TIMEOUT,
+        {},
+    ),
 ]
 
 
