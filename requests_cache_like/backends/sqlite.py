@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["SQLiteCache", "SQLiteConnection", "SQLiteDict", "get_cache_path"]
 
+#: requests-cache's name for an in-memory database (``use_memory=True``).
+MEMORY_URI = "file::memory:?cache=shared"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _COLUMNS = frozenset({"key", "value", "expires", "created_at", "size"})
 _SORT_COLUMNS = {"key": "key", "expires": "expires", "created_at": "created_at", "size": "size"}
@@ -47,7 +49,7 @@ def get_cache_path(
     A name without a suffix gets ``.sqlite``; ``use_cache_dir`` puts it in the user cache
     directory, ``use_temp`` in the temp directory, ``use_memory`` makes it in-memory.
     """
-    if use_memory or str(db_path) == ":memory:":
+    if use_memory or str(db_path) in (":memory:", MEMORY_URI):
         return ":memory:"
     path = Path(db_path).expanduser()
     if use_cache_dir:

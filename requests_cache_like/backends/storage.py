@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import DeserializationError
+from ..models import CachedResponse
 from ..serializers import init_serializer
 
 if TYPE_CHECKING:
-    from ..models import CachedResponse
     from ..serializers.pipeline import SerializerType, StageLike
 
 __all__ = ["BaseStorage", "CopyStage", "DictStorage", "reject_unknown_kwargs", "warn_unreadable"]
@@ -129,7 +129,10 @@ class BaseStorage(MutableMapping[str, Any], ABC):
             raise DeserializationError(f"{type(exc).__name__}: {exc}") from exc
 
     def __getitem__(self, key: str) -> Any:
-        return self.deserialize(key, self.get_raw(key))
+        value = self.deserialize(key, self.get_raw(key))
+        if isinstance(value, CachedResponse):
+            value.cache_key = key  # as requests-cache's storages do on every read
+        return value
 
     def __contains__(self, key: object) -> bool:
         """True if anything is stored under ``key``, readable or not (nothing is decoded)."""
@@ -187,6 +190,10 @@ class BaseStorage(MutableMapping[str, Any], ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} ({len(self)} items)>"
+
+    def __str__(self) -> str:
+        """The keys, as requests-cache shows a storage."""
+        return str(list(self))
 
 
 class DictStorage(BaseStorage):

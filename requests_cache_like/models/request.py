@@ -28,7 +28,7 @@ class CachedRequest:
     method: str = "GET"
     url: str = ""
     headers: CaseInsensitiveDict[str] = field(factory=CaseInsensitiveDict, converter=_headers)
-    body: bytes | None = None
+    body: bytes | None = b""
 
     @classmethod
     def from_request(cls, request: Any, ignored_parameters: Iterable[str] = ()) -> CachedRequest:
@@ -39,7 +39,7 @@ class CachedRequest:
             method=(request.method or "GET").upper(),
             url=redact_url(request.url or "", ignored),
             headers=CaseInsensitiveDict(redact_headers(headers, ignored)),
-            body=redact_body(request.body, headers, ignored),
+            body=redact_body(request.body, headers, ignored) or b"",
         )
 
     @property

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 from attrs import define, field, fields
-from requests import Response
+from requests import PreparedRequest, Response
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 
@@ -127,7 +128,6 @@ class CachedResponse(Response):
     cache_key = ""
     connection: Any = None
     _content_consumed = True
-    _next = None
     _raw = None
     _cookies = None
 
@@ -202,6 +202,18 @@ class CachedResponse(Response):
     @cookies.setter
     def cookies(self, value: RequestsCookieJar) -> None:
         self._cookies = value
+
+    @property
+    def next(self) -> PreparedRequest | None:
+        """The request a stored redirect leads to (as on a live response with
+        ``allow_redirects=False``), or None."""
+        if not self.is_redirect:
+            return None
+        prepared = self.request.prepare()
+        prepared.prepare_url(urljoin(self.url, self.headers["Location"]), None)
+        if self.status_code == 303 and prepared.method != "HEAD":
+            prepared.method, prepared.body = "GET", None
+        return prepared
 
     @property
     def is_expired(self) -> bool:

@@ -44,12 +44,7 @@ TARGET_PACKAGE = "requests_cache_like"
 
 #: requests-cache module -> our module, where the module exists under another name.
 RENAMED: dict[str, str] = {
-    "requests_cache.cache_keys": "requests_cache_like.keys",
     "requests_cache.models.raw_response": "requests_cache_like.models.raw",
-    "requests_cache.policy.settings": "requests_cache_like.settings",
-    "requests_cache.serializers.cattrs": "requests_cache_like.serializers.cattrs_stage",
-    # requests-cache's preconfigured serializers live in our serializers package itself
-    "requests_cache.serializers.preconf": "requests_cache_like.serializers",
 }
 
 #: Values given to the suite's *plumbing* only (conftest.py and the shared ``base_*_test.py``
@@ -69,8 +64,15 @@ PLUMBING_SUBSTITUTES: dict[tuple[str, str], tuple[Any, str]] = {
 
 
 def target_name(fullname: str) -> str:
-    """The requests_cache_like module that stands for requests-cache module ``fullname``."""
-    return RENAMED.get(fullname) or TARGET_PACKAGE + fullname[len(SOURCE_PACKAGE) :]
+    """The requests_cache_like module that stands for requests-cache module ``fullname``: the
+    one at the same path when it exists, else the one named in :data:`RENAMED`."""
+    same = TARGET_PACKAGE + fullname[len(SOURCE_PACKAGE) :]
+    try:
+        if importlib.util.find_spec(same) is not None:
+            return same
+    except ModuleNotFoundError:
+        pass
+    return RENAMED.get(fullname, same)
 
 
 class AliasLoader(importlib.abc.Loader):
