@@ -106,8 +106,9 @@ class Mode:
     #: Store any final status RFC 9110 allows while ``allowable_codes`` is the default
     #: (§3). Override mode: exactly ``allowable_codes``.
     rfc_status_codes: bool
-    #: Keep a response that is stale on arrival and has no validator (it still answers
-    #: ``max-stale`` and stale-if-error). Override mode drops it: it could never be used.
+    #: Keep a response that expires on arrival and has no validator (it still answers
+    #: ``max-stale`` and stale-if-error). Override mode drops one that expires at once
+    #: (``EXPIRE_IMMEDIATELY``, ``max-age=0``), as requests-cache does.
     keep_unvalidatable: bool
     #: Responses served from the cache carry an ``Age`` header (§5.1).
     age_header: bool

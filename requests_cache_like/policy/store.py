@@ -75,11 +75,12 @@ def store_decision(
     expires = _override_expiry(response_headers, response_cc, request_cc, rules, response_time)
     if (
         not rules.mode.keep_unvalidatable
-        and expires is not None
-        and expires <= response_time
+        and expires == response_time
         and not ("ETag" in response_headers or "Last-Modified" in response_headers)
     ):
-        # Already stale and nothing to revalidate with: storing it would only waste space.
+        # Expires at once (EXPIRE_IMMEDIATELY, max-age=0, no-cache) with nothing to revalidate
+        # with: never usable. A past expiry is kept, as in requests-cache: it can still answer
+        # max-stale and stale-if-error.
         return StoreDecision(False, reason="expires immediately and has no validator")
     return StoreDecision(True, expires)
 

@@ -620,7 +620,12 @@ STORE_CASES: list[Any] = [
         settings=CC,
     ),
     store_row(
-        "expires-past-no-validator", False, response_headers={"Expires": PAST_DATE}, settings=CC
+        # kept, as in requests-cache: it can still answer max-stale and stale-if-error
+        "expires-past-no-validator",
+        True,
+        NOW - timedelta(days=1),
+        response_headers={"Expires": PAST_DATE},
+        settings=CC,
     ),
     store_row(
         "expires-past-with-validator",
@@ -781,7 +786,13 @@ STORE_CASES: list[Any] = [
         datetime(2030, 1, 1, tzinfo=UTC),
         options={"expire_after": datetime(2030, 1, 1)},
     ),
-    store_row("datetime-past-no-validator", False, settings={"expire_after": datetime(2020, 1, 1)}),
+    # a past expire_after is kept, as in requests-cache (stale-if-error can still use it)
+    store_row(
+        "datetime-past-no-validator",
+        True,
+        datetime(2020, 1, 1, tzinfo=UTC),
+        settings={"expire_after": datetime(2020, 1, 1)},
+    ),
     store_row(
         "http-date-string",
         True,
