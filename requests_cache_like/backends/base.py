@@ -136,7 +136,8 @@ class BaseCache:
         except DeserializationError as exc:
             warn_unreadable(key, exc)
             raise KeyError(key) from exc
-        response.cache_key = key
+        if response.cache_key != key:  # BaseStorage sets it; a custom storage may not
+            response.cache_key = key
         return response
 
     def save_response(

@@ -131,7 +131,9 @@ class BaseStorage(MutableMapping[str, Any], ABC):
     def __getitem__(self, key: str) -> Any:
         value = self.deserialize(key, self.get_raw(key))
         if isinstance(value, CachedResponse):
-            value.cache_key = key  # as requests-cache's storages do on every read
+            # As requests-cache's storages do on every read. cache_key is no attrs field:
+            # set it in the instance dict, past attrs' __setattr__ (this is every hit).
+            value.__dict__["cache_key"] = key
         return value
 
     def __contains__(self, key: object) -> bool:
