@@ -3,7 +3,7 @@
 Preparing a request (merging session state, the environment, cookies, auth) costs more than
 the whole hit. When nothing that preparation does can change the key or the decision, the
 key is computed from the method and URL alone (memoised), and the same lookup and the same
-decision as on the full path (:func:`.exchange.lookup`, :func:`.policy.plan_request`) answer
+decision as on the full path (:func:`.lookup.lookup`, :func:`.policy.plan_request`) answer
 a fresh hit. Anything else goes the full path, carrying the key and rules computed here so
 they are not computed twice.
 """
@@ -201,13 +201,8 @@ def fast_hit(
     allow_redirects: bool,
     verify: Any = None,
 ) -> tuple[CachedResponse | None, KeyHint | None]:
-    """Return ``(response, None)`` for a fresh hit; otherwise ``(None, hint)`` with what
-    the full path can reuse, or ``(None, None)`` when this path does not apply.
-
-    The key is the one the full path computes for the prepared request (the URL is prepared
-    by the same requests code, memoised per input); only requests whose key and decision
-    cannot depend on anything else take this path.
-    """
+    """Return ``(response, None)`` for a fresh hit, else ``(None, hint)`` with what the full
+    path can reuse, or ``(None, None)`` when this path does not apply (see the module)."""
     settings = session._settings
     method = method.upper()
     # Only when neither the session nor the call can change the key or the decision.
