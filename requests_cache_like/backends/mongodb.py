@@ -7,6 +7,7 @@ lets the server delete entries a fixed time after they were stored.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,9 @@ from .base import BaseCache, BaseStorage
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
 
-__all__ = ["MongoCache", "MongoClientCache", "MongoDict", "make_client"]
+__all__ = ["MongoCache", "MongoClientCache", "MongoDict", "make_client", "own_collection"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_DB_NAME = "http_cache"
 _TTL_INDEX = "created_at_ttl"
@@ -41,6 +44,25 @@ def client_errors() -> tuple[type[BaseException], ...]:
     """The pymongo errors that mean "storage unavailable or failing"."""
     errors = import_client("pymongo.errors", "mongodb", "mongodb")
     return (errors.PyMongoError,)
+
+
+def own_collection(connection: Any, db_name: str, name: str) -> str:
+    """Return the collection this cache keeps its ``name`` entries in: ``name`` itself, or
+    ``rcl_{name}`` when ``name`` holds another program's documents (requests-cache names its
+    collections ``responses`` and ``redirects`` too), which are left exactly as they are.
+    This package's documents always carry ``size``."""
+    with storage_errors("mongodb", client_errors()):
+        foreign = connection[db_name][name].find_one({"size": {"$exists": False}}, {"_id": True})
+    if foreign is None:
+        return name
+    logger.info(
+        "MongoDB collection %r in %r holds another program's documents (requests-cache?): "
+        "left as they are; this cache's entries are in 'rcl_%s'",
+        name,
+        db_name,
+        name,
+    )
+    return f"rcl_{name}"
 
 
 class MongoDict(BaseStorage):
@@ -146,7 +168,8 @@ class MongoClientCache(BaseCache):
             type(self).__name__, connection, client_kwargs, lambda: make_client(**client_kwargs)
         )
         self.responses = self._responses_storage(db_name, init_serializer(serializer))
-        self.redirects: MongoDict = MongoDict(db_name, "redirects", connection=self.connection)
+        redirects = own_collection(self.connection, db_name, "redirects")
+        self.redirects: MongoDict = MongoDict(db_name, redirects, connection=self.connection)
 
     def _responses_storage(self, db_name: str, serializer: Any) -> BaseStorage:
         raise NotImplementedError
@@ -168,7 +191,8 @@ class MongoCache(MongoClientCache):
     responses: MongoDict
 
     def _responses_storage(self, db_name: str, serializer: Any) -> MongoDict:
-        return MongoDict(db_name, "responses", connection=self.connection, serializer=serializer)
+        collection = own_collection(self.connection, db_name, "responses")
+        return MongoDict(db_name, collection, connection=self.connection, serializer=serializer)
 
     def get_ttl(self) -> int | None:
         """Seconds after which the server deletes a stored response, or None (no TTL index)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import redis
 import requests_cache
@@ -25,7 +26,8 @@ def register(mock: Mocker) -> None:
 
 
 def written_by_requests_cache(mock: Mocker, **options: object) -> None:
-    session = requests_cache.CachedSession(**options)  # type: ignore[arg-type]
+    # autoclose=False: a client passed in (Redis, MongoDB) stays usable for the next step.
+    session = requests_cache.CachedSession(autoclose=False, **options)  # type: ignore[arg-type]
     for url in URLS:
         assert session.get(url).from_cache is False
     session.close()
@@ -41,7 +43,7 @@ def used_by_us(**options: object) -> None:
 
 def still_read_by_requests_cache(mock: Mocker, **options: object) -> None:
     calls = mock.call_count
-    session = requests_cache.CachedSession(**options)  # type: ignore[arg-type]
+    session = requests_cache.CachedSession(autoclose=False, **options)  # type: ignore[arg-type]
     for url in URLS:
         assert session.get(url).from_cache is True, url
     session.close()
@@ -88,3 +90,25 @@ def test_redis_namespace(redis_url: str, unique_name: str) -> None:
         assert {key: client.dump(key) for key in before} == before
         theirs = requests_cache.RedisCache(namespace=unique_name, connection=client)
         still_read_by_requests_cache(mock, backend=theirs)
+
+
+def test_mongodb_database(mongodb_url: str, unique_name: str) -> None:
+    import pymongo
+
+    client: pymongo.MongoClient[Any] = pymongo.MongoClient(mongodb_url)
+    database = client[unique_name]
+    with Mocker() as mock:
+        register(mock)
+        theirs = requests_cache.MongoCache(db_name=unique_name, connection=client)
+        written_by_requests_cache(mock, backend=theirs)
+        before = {
+            name: sorted(map(str, database[name].find()))
+            for name in database.list_collection_names()
+        }
+        used_by_us(cache_name=unique_name, backend=mongodb_url.rstrip("/") + f"/{unique_name}")
+        after = {name: sorted(map(str, database[name].find())) for name in before}
+        assert after == before
+        assert {"rcl_responses", "rcl_redirects"} <= set(database.list_collection_names())
+        theirs = requests_cache.MongoCache(db_name=unique_name, connection=client)
+        still_read_by_requests_cache(mock, backend=theirs)
+    client.close()
