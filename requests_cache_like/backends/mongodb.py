@@ -74,6 +74,7 @@ class MongoDict(BaseStorage):
         collection_name: str = "responses",
         connection: Any = None,
         serializer: SerializerType | StageLike = None,
+        beside_foreign: bool = False,
         **client_kwargs: Any,
     ) -> None:
         super().__init__(serializer=serializer)
@@ -82,7 +83,22 @@ class MongoDict(BaseStorage):
         self.connection = connection if connection is not None else make_client(**client_kwargs)
         self.db_name = db_name
         self.collection_name = collection_name
-        self.collection = self.connection[db_name][collection_name]
+        #: Set by the caches: on first use, step aside from another program's documents
+        #: (see :func:`own_collection`). Deciding later keeps construction free of I/O, so a
+        #: cache can be made while the server is down.
+        self.beside_foreign = beside_foreign
+        self._collection: Any = None
+
+    @property
+    def collection(self) -> Any:
+        """The collection entries are kept in (decided on first use)."""
+        if self._collection is None:
+            if self.beside_foreign:
+                self.collection_name = own_collection(
+                    self.connection, self.db_name, self.collection_name
+                )
+            self._collection = self.connection[self.db_name][self.collection_name]
+        return self._collection
 
     def _errors_as_storage(self) -> Any:
         return storage_errors("mongodb", self._errors)
@@ -168,8 +184,9 @@ class MongoClientCache(BaseCache):
             type(self).__name__, connection, client_kwargs, lambda: make_client(**client_kwargs)
         )
         self.responses = self._responses_storage(db_name, init_serializer(serializer))
-        redirects = own_collection(self.connection, db_name, "redirects")
-        self.redirects: MongoDict = MongoDict(db_name, redirects, connection=self.connection)
+        self.redirects: MongoDict = MongoDict(
+            db_name, "redirects", connection=self.connection, beside_foreign=True
+        )
 
     def _responses_storage(self, db_name: str, serializer: Any) -> BaseStorage:
         raise NotImplementedError
@@ -191,8 +208,13 @@ class MongoCache(MongoClientCache):
     responses: MongoDict
 
     def _responses_storage(self, db_name: str, serializer: Any) -> MongoDict:
-        collection = own_collection(self.connection, db_name, "responses")
-        return MongoDict(db_name, collection, connection=self.connection, serializer=serializer)
+        return MongoDict(
+            db_name,
+            "responses",
+            connection=self.connection,
+            serializer=serializer,
+            beside_foreign=True,
+        )
 
     def get_ttl(self) -> int | None:
         """Seconds after which the server deletes a stored response, or None (no TTL index)."""

@@ -222,3 +222,18 @@ def test_a_response_over_the_document_limit_is_refused_clearly(
 def test_unknown_client_option_is_a_type_error(mongodb_url: str) -> None:
     with pytest.raises(TypeError, match="bogus_option"):
         MongoCache("db", host=mongodb_url, bogus_option=1)
+
+
+def test_a_cache_is_made_without_reaching_the_server() -> None:
+    """Which collections to use is decided on first use: making a cache (and a fail-open
+    session) while the server is down does not fail."""
+    from requests_cache_like.backends import GridFSCache
+
+    unreachable = pymongo.MongoClient(
+        "mongodb://127.0.0.1:9", connect=False, serverSelectionTimeoutMS=100
+    )
+    for cache_class in (MongoCache, GridFSCache):
+        cache = cache_class("offline", connection=unreachable)
+        session = CachedSession(backend=cache, on_backend_error="bypass")
+        assert session.cache is cache
+    unreachable.close()
