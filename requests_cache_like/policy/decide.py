@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 
 from attrs import frozen
 
-from .directives import CacheDirectives, parse_cache_control, request_directives
+from .directives import (
+    CacheDirectives,
+    has_cache_headers,
+    parse_cache_control,
+    request_directives,
+)
 from .expiration import window_allows
 from .freshness import current_age
 from .messages import is_not_modified
@@ -56,10 +61,6 @@ _PRECONDITIONS = _CONDITIONAL_FIELDS[2:]
 
 def _window(seconds: int | None, staleness: timedelta) -> bool:
     return seconds is not None and staleness <= timedelta(seconds=seconds)
-
-
-def _has_cache_headers(headers: Mapping[str, str]) -> bool:
-    return "Cache-Control" in headers or "Pragma" in headers
 
 
 def stale_window_allows(
@@ -142,7 +143,7 @@ def plan_request(
     """
     if not rules.cacheable:
         return PLAN_BYPASS
-    request_cc = request_directives(headers) if _has_cache_headers(headers) else _EMPTY
+    request_cc = request_directives(headers) if has_cache_headers(headers) else _EMPTY
     if rules.force_refresh:
         return PLAN_FETCH
     only_if_cached = rules.only_if_cached or request_cc.only_if_cached

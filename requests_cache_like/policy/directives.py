@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import frozen
 
-__all__ = ["CacheDirectives", "parse_cache_control", "request_directives"]
+__all__ = ["CacheDirectives", "has_cache_headers", "parse_cache_control", "request_directives"]
 
 #: RFC 9111 §1.2.2: delta-seconds too large to represent are taken as 2**31.
 MAX_DELTA_SECONDS = 2**31
@@ -147,6 +147,12 @@ def parse_cache_control(value: str | None) -> CacheDirectives:
     if not fields:
         return _EMPTY
     return CacheDirectives(**fields)
+
+
+def has_cache_headers(headers: Mapping[str, str]) -> bool:
+    """True if a request carries ``Cache-Control`` or ``Pragma`` (else its directives are
+    empty, without parsing anything)."""
+    return "Cache-Control" in headers or "Pragma" in headers
 
 
 def request_directives(headers: Mapping[str, str]) -> CacheDirectives:

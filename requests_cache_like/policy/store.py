@@ -11,7 +11,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .directives import CacheDirectives, parse_cache_control, request_directives
+from .directives import (
+    CacheDirectives,
+    has_cache_headers,
+    parse_cache_control,
+    request_directives,
+)
 from .expiration import DO_NOT_CACHE, expiration_datetime
 from .freshness import (
     HEURISTICALLY_CACHEABLE,
@@ -53,7 +58,7 @@ def store_decision(
         return StoreDecision(False, reason=f"status {status_code} not in allowable_codes")
     if rules.expire_after == DO_NOT_CACHE:
         return StoreDecision(False, reason="DO_NOT_CACHE")
-    if "Cache-Control" in request_headers or "Pragma" in request_headers:
+    if has_cache_headers(request_headers):
         request_cc = request_directives(request_headers)
         if request_cc.no_store:
             return StoreDecision(False, reason="request no-store")

@@ -1,0 +1,79 @@
+"""requests-cache API details added for the drop-in: each works as it does there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from requests import PreparedRequest
+from requests_mock import Mocker
+
+from requests_cache_like import CachedSession, OriginalResponse, SQLiteCache, SQLiteDict
+from requests_cache_like.backends.sqlite import MEMORY_URI
+from requests_cache_like.models.response import format_file_size
+from requests_cache_like.serializers import json_serializer
+
+API = "http://api.test"
+
+
+def test_a_stored_redirect_has_next_and_is_followed_when_redirects_are() -> None:
+    session = CachedSession(backend="memory", allowable_codes=(200, 302))
+    with Mocker() as mock:
+        mock.get(f"{API}/old", status_code=302, headers={"Location": "/new"})
+        mock.get(f"{API}/new", json={"new": True})
+        session.get(f"{API}/old", allow_redirects=False)
+        stored = session.get(f"{API}/old", allow_redirects=False)
+        assert stored.from_cache is True
+        assert stored.status_code == 302
+        assert isinstance(stored.next, PreparedRequest)
+        assert stored.next.url == f"{API}/new"
+        followed = session.get(f"{API}/old")
+        assert followed.json() == {"new": True}
+        assert [r.status_code for r in followed.history] == [302]
+
+
+def test_wrap_response_gives_the_cache_attributes() -> None:
+    with Mocker() as mock:
+        mock.get(f"{API}/x", json={})
+        import requests
+
+        response = requests.get(f"{API}/x")
+    wrapped = OriginalResponse.wrap_response(response)
+    assert wrapped is response
+    assert isinstance(wrapped, OriginalResponse)
+    assert wrapped.from_cache is False
+    assert wrapped.created_at is not None
+
+
+def test_storages_set_cache_key_and_show_their_keys(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    session = CachedSession(backend=cache)
+    with Mocker() as mock:
+        mock.get(f"{API}/x", json={})
+        key = session.get(f"{API}/x").cache_key
+    assert cache.responses[key].cache_key == key
+    assert key in str(cache.responses)
+
+
+def test_bulk_commit_and_values_of_any_kind(tmp_path: Path) -> None:
+    storage = SQLiteDict(tmp_path / "d", "numbers", serializer="json")
+    with storage.bulk_commit():
+        for number in range(3):
+            storage[f"k{number}"] = {"n": number}
+    assert storage["k2"] == {"n": 2}
+    assert len(storage) == 3
+
+
+def test_memory_uri_and_pipeline_helpers(tmp_path: Path) -> None:
+    assert SQLiteCache(MEMORY_URI).db_path == ":memory:"
+    copy = json_serializer.copy()
+    assert copy is not json_serializer
+    assert copy.stages == json_serializer.stages
+    copy.set_decode_content(True)  # accepted; bodies are bytes either way
+    assert str(copy) == "json"
+
+
+def test_format_file_size() -> None:
+    assert format_file_size(None) == "0 bytes"
+    assert format_file_size(5) == "5 bytes"
+    assert format_file_size(3 * 1024) == "3.00 KiB"
+    assert format_file_size(1024 * 1024 * 5000) == "4.88 GiB"
