@@ -5,6 +5,9 @@ sort key is the cache key. Items carry a ``ttl`` attribute (HTTP expiry + ``ttl_
 for DynamoDB's own expiry; since DynamoDB deletes expired items late, reads also ignore
 items whose ``ttl`` has passed.
 
+requests-cache 1.x names its table ``http_cache`` too, with the partition key ``key`` alone:
+such a table is left as it is, and this cache uses ``rcl_<table_name>`` beside it.
+
 DynamoDB refuses items over 400 KB. A larger entry is compressed, and if still too large,
 split into parts written in one transaction together with the item that lists them, so a
 reader sees all of a new version or all of the old one. An entry too large even for that
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import EntryTooLargeError, StorageError
 from ..serializers import init_serializer
 from ._dynamodb_client import _VALUE_FIELDS as _VALUE_FIELDS
-from ._dynamodb_client import _TypedCalls
+from ._dynamodb_client import _TypedCalls, own_table
 from ._dynamodb_client import make_client as make_client
 from ._util import import_client, reuse_or_connect, storage_errors, ttl_seconds
 from .base import BaseCache, BaseStorage
@@ -68,12 +71,24 @@ class DynamoDbDict(BaseStorage):
         # Accept a resource (requests-cache style) as well as a client.
         resource_client = getattr(getattr(connection, "meta", None), "client", None)
         self.client = _TypedCalls(resource_client) if resource_client is not None else connection
-        self.table_name = table_name
         self.namespace = namespace
         self.ttl = ttl
         self.ttl_offset = ttl_offset
+        self._requested_table = table_name
+        self._create = create_table
+        self._table: str | None = None
         if create_table:
-            self._create_table()
+            _ = self.table_name  # made now, as requests-cache does
+
+    @property
+    def table_name(self) -> str:
+        """The table the items are in: ``table_name``, or ``rcl_{table_name}`` beside a
+        table of another key schema (see :func:`own_table`). Without ``create_table``, it
+        is decided on first use, so a cache can be made while DynamoDB is out of reach."""
+        if self._table is None:
+            with self._errors_as_storage():
+                self._table = own_table(self.client, self._requested_table, self._create, self.ttl)
+        return self._table
 
     @contextmanager
     def _errors_as_storage(self) -> Iterator[None]:
@@ -85,41 +100,9 @@ class DynamoDbDict(BaseStorage):
             if response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
             raise StorageError(
-                f"DynamoDB table {self.table_name!r} does not exist: create it, or pass "
-                f"create_table=True ({exc})"
+                f"DynamoDB table {self._table or self._requested_table!r} does not exist: "
+                f"create it, or pass create_table=True ({exc})"
             ) from exc.__cause__
-
-    def _create_table(self) -> None:
-        with self._errors_as_storage():
-            existing = self.client.list_tables()["TableNames"]
-            if self.table_name in existing:
-                return
-            try:
-                self.client.create_table(
-                    TableName=self.table_name,
-                    AttributeDefinitions=[
-                        {"AttributeName": "namespace", "AttributeType": "S"},
-                        {"AttributeName": "key", "AttributeType": "S"},
-                    ],
-                    KeySchema=[
-                        {"AttributeName": "namespace", "KeyType": "HASH"},
-                        {"AttributeName": "key", "KeyType": "RANGE"},
-                    ],
-                    BillingMode="PAY_PER_REQUEST",
-                )
-            except self._errors[0] as exc:
-                # Another process created it first.
-                if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
-                    raise
-            self.client.get_waiter("table_exists").wait(TableName=self.table_name)
-            if self.ttl:
-                try:
-                    self.client.update_time_to_live(
-                        TableName=self.table_name,
-                        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
-                    )
-                except self._errors[0]:
-                    pass  # already enabled, or not permitted: reads filter expired items anyway
 
     def _key(self, key: str) -> dict[str, Any]:
         return {"namespace": {"S": self.namespace}, "key": {"S": key}}

@@ -13,6 +13,8 @@ from requests_mock import Mocker
 
 from requests_cache_like import CachedSession
 
+from ..conftest import DYNAMODB_CLIENT_OPTIONS
+
 API = "http://api.test"
 URLS = [f"{API}/a", f"{API}/b?page=2", f"{API}/start"]
 
@@ -38,6 +40,16 @@ def used_by_us(**options: object) -> None:
     for url in [*URLS, f"{API}/ours"]:
         session.get(url)
         assert session.get(url).from_cache is True
+    session.close()
+
+
+def deleted_and_cleared_by_us(**options: object) -> None:
+    session = CachedSession(**options)  # type: ignore[arg-type]
+    assert session.cache.contains(url=f"{API}/ours")
+    session.cache.delete(urls=[f"{API}/ours"])
+    assert not session.cache.contains(url=f"{API}/ours")
+    session.cache.clear()
+    assert len(session.cache.responses) == 0
     session.close()
 
 
@@ -112,3 +124,66 @@ def test_mongodb_database(mongodb_url: str, unique_name: str) -> None:
         theirs = requests_cache.MongoCache(db_name=unique_name, connection=client)
         still_read_by_requests_cache(mock, backend=theirs)
     client.close()
+
+
+def mongodb_contents(database: Any) -> dict[str, list[str]]:
+    return {
+        name: sorted(map(str, database[name].find())) for name in database.list_collection_names()
+    }
+
+
+def test_gridfs_database(mongodb_url: str, unique_name: str) -> None:
+    import pymongo
+
+    client: pymongo.MongoClient[Any] = pymongo.MongoClient(mongodb_url)
+    database = client[unique_name]
+    url = mongodb_url.rstrip("/") + f"/{unique_name}?gridfs=true"
+    ours = {"cache_name": unique_name, "backend": url}
+    with Mocker() as mock:
+        register(mock)
+        theirs = requests_cache.GridFSCache(db_name=unique_name, connection=client)
+        written_by_requests_cache(mock, backend=theirs)
+        before = mongodb_contents(database)
+        assert {"fs.files", "fs.chunks", "redirects"} <= set(before)
+        used_by_us(**ours)
+        assert {name: mongodb_contents(database)[name] for name in before} == before
+        assert database["rcl_fs.files"].count_documents({}) == len(URLS) + 1
+        assert {"rcl_fs.chunks", "rcl_redirects"} <= set(database.list_collection_names())
+        deleted_and_cleared_by_us(**ours)
+        assert {name: mongodb_contents(database)[name] for name in before} == before
+        theirs = requests_cache.GridFSCache(db_name=unique_name, connection=client)
+        still_read_by_requests_cache(mock, backend=theirs)
+    client.drop_database(unique_name)
+    client.close()
+
+
+def dynamodb_items(client: Any, table: str) -> list[str]:
+    pages = client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+    return sorted(str(item) for page in pages for item in page["Items"])
+
+
+def test_dynamodb_table(dynamodb_endpoint: str, unique_name: str) -> None:
+    import boto3
+
+    options = {"endpoint_url": dynamodb_endpoint, **DYNAMODB_CLIENT_OPTIONS}
+    client = boto3.client("dynamodb", **options)
+    resource = boto3.resource("dynamodb", **options)
+    ours = {"cache_name": unique_name, "backend": "dynamodb", **options}
+    try:
+        with Mocker() as mock:
+            register(mock)
+            theirs = requests_cache.DynamoDbCache(table_name=unique_name, connection=resource)
+            written_by_requests_cache(mock, backend=theirs)
+            before = dynamodb_items(client, unique_name)
+            assert before
+            used_by_us(**ours)
+            assert dynamodb_items(client, unique_name) == before
+            assert dynamodb_items(client, f"rcl_{unique_name}")  # this cache's items
+            deleted_and_cleared_by_us(**ours)
+            assert dynamodb_items(client, unique_name) == before
+            theirs = requests_cache.DynamoDbCache(table_name=unique_name, connection=resource)
+            still_read_by_requests_cache(mock, backend=theirs)
+    finally:
+        for table in (unique_name, f"rcl_{unique_name}"):
+            if table in client.list_tables()["TableNames"]:
+                client.delete_table(TableName=table)

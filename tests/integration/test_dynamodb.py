@@ -57,8 +57,9 @@ def make_cache(
         return DynamoDbCache(**kwargs)
 
     yield factory
-    if unique_name in client.list_tables()["TableNames"]:
-        client.delete_table(TableName=unique_name)
+    for table in (unique_name, f"rcl_{unique_name}"):
+        if table in client.list_tables()["TableNames"]:
+            client.delete_table(TableName=table)
 
 
 @pytest.fixture
@@ -358,3 +359,55 @@ def test_boto3_client_as_connection(make_cache: Callable[..., DynamoDbCache], cl
 def test_connection_and_client_options_together_are_a_type_error(client: Any) -> None:
     with pytest.raises(TypeError, match="connection="):
         DynamoDbCache("x", connection=client, region_name="eu-west-1")
+
+
+def make_foreign_table(client: Any, table: str) -> None:
+    """A table as requests-cache 1.x makes it (partition key ``key`` alone), with one item."""
+    client.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(TableName=table)
+    client.put_item(TableName=table, Item={"key": {"S": "theirs"}, "value": {"S": "v"}})
+
+
+def test_a_table_of_another_key_schema_is_left_as_it_is(
+    make_cache: Callable[..., DynamoDbCache],
+    client: Any,
+    unique_name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    make_foreign_table(client, unique_name)
+    with caplog.at_level(logging.INFO):
+        cache = make_cache()
+    assert "another key schema" in caplog.text
+    assert cache.responses.table_name == cache.redirects.table_name == f"rcl_{unique_name}"
+    cache.responses["k"] = make_response("k", b"ours")
+    cache.redirects["alias"] = "k"
+    assert make_cache().responses["k"].content == b"ours"
+    cache.clear()
+    assert client.scan(TableName=unique_name)["Items"] == [
+        {"key": {"S": "theirs"}, "value": {"S": "v"}}
+    ]
+
+
+def test_beside_another_table_without_create_table_the_error_names_rcl_table(
+    make_cache: Callable[..., DynamoDbCache], client: Any, unique_name: str
+) -> None:
+    make_foreign_table(client, unique_name)
+    cache = make_cache(create_table=False)
+    with pytest.raises(StorageError, match=f"rcl_{unique_name}.*create_table=True"):
+        cache.responses["k"]
+    make_cache()  # creates rcl_<table>
+    assert "k" not in cache.responses
+
+
+def test_two_tables_of_another_key_schema_are_an_error(
+    make_cache: Callable[..., DynamoDbCache], client: Any, unique_name: str
+) -> None:
+    make_foreign_table(client, unique_name)
+    make_foreign_table(client, f"rcl_{unique_name}")
+    with pytest.raises(StorageError, match="both have another key schema"):
+        make_cache()

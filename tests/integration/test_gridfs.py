@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from requests_cache_like import CachedResponse, CachedSession
-from requests_cache_like.backends import GridFSCache, MongoDict, init_backend
+from requests_cache_like.backends import GridFSCache, GridFSDict, MongoDict, init_backend
 from requests_cache_like.demo import LocalOrigin
 from requests_cache_like.models import CachedRequest
 
@@ -40,7 +40,8 @@ def versions(cache: GridFSCache, key: str) -> list[dict[str, Any]]:
 
 
 def chunk_count(cache: GridFSCache) -> int:
-    return int(cache.responses.db["fs.chunks"].count_documents({}))
+    bucket = cache.responses.collection_name
+    return int(cache.responses.db[f"{bucket}.chunks"].count_documents({}))
 
 
 def test_constructor_defaults_match_requests_cache() -> None:
@@ -51,8 +52,31 @@ def test_constructor_defaults_match_requests_cache() -> None:
 
 def test_cache_layout(cache: GridFSCache, unique_name: str) -> None:
     assert cache.responses.db.name == unique_name
+    # Not GridFS's default bucket "fs", where requests-cache keeps its files.
+    assert cache.responses.files.full_name == f"{unique_name}.rcl_fs.files"
     assert isinstance(cache.redirects, MongoDict)
     assert cache.redirects.collection.full_name == f"{unique_name}.redirects"
+
+
+def test_files_an_earlier_version_wrote_to_fs_are_still_read(
+    cache: GridFSCache, unique_name: str
+) -> None:
+    earlier = GridFSDict(unique_name, "fs", connection=cache.connection, serializer="default")
+    earlier["k"] = make_response("k", b"written before rcl_fs")
+    reopened = GridFSCache(unique_name, connection=cache.connection)
+    assert reopened.responses["k"].content == b"written before rcl_fs"
+    assert reopened.responses.collection_name == "fs"
+
+
+def test_clear_leaves_files_another_program_put_in_the_bucket(
+    cache: GridFSCache, unique_name: str
+) -> None:
+    storage = GridFSDict(unique_name, "shared", connection=cache.connection)
+    storage.set_raw("k", "ours")
+    foreign_id = storage.fs.put(b"theirs", _id="their-key")  # as requests-cache writes
+    storage.clear()
+    assert list(storage) == []
+    assert storage.fs.get(foreign_id).read() == b"theirs"
 
 
 def test_large_body_round_trips_through_a_session(cache: GridFSCache, origin: LocalOrigin) -> None:
