@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __all__ = [
     "CacheError",
+    "ConvertError",
     "DeserializationError",
     "EntryTooLargeError",
     "StorageBusyError",
@@ -44,3 +45,8 @@ class DeserializationError(CacheError):
 
 class UnknownBackendError(ValueError):
     """A backend name or URL scheme is not one this package knows."""
+
+
+class ConvertError(CacheError, ValueError):
+    """A source or destination given to :func:`requests_cache_like.convert.convert` names no
+    cache that can be converted; the message names the value and what is accepted."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import runpy
 import tempfile
@@ -29,6 +30,7 @@ def test_every_example_is_tested() -> None:
     tested = {
         "basic_sessions",
         "basic_patching",
+        "convert_requests_cache",
         "expiration",
         "inspection",
         "migrate_sqlite_to_redis",
@@ -163,6 +165,20 @@ def test_migrate_example_needs_a_redis_url(
         run_example("migrate_sqlite_to_redis", capsys)
 
 
+def test_convert_requests_cache(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("requests_cache")
+    assert run_example("convert_requests_cache", capsys) == [
+        "without trust_pickle: converted 0, skipped 4",
+        "with trust_pickle: converted 4, redirects 1",
+        "/json?id=1: from_cache=True",
+        "/bytes/64: from_cache=True",
+        "/redirect/2: from_cache=True",
+        "/redirect/1: from_cache=True",
+        "/json: from_cache=True",
+        "origin requests after converting: 0",
+    ]
+
+
 def test_examples_clean_up(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -170,7 +186,10 @@ def test_examples_clean_up(
     # example leaves behind shows up there.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    for name in ("basic_sessions", "basic_patching", "expiration", "inspection"):
+    names = ["basic_sessions", "basic_patching", "expiration", "inspection"]
+    if importlib.util.find_spec("requests_cache") is not None:
+        names.append("convert_requests_cache")
+    for name in names:
         run_example(name, capsys)
         assert list(tmp_path.iterdir()) == [], name
 
