@@ -16,6 +16,7 @@ from ._sqlite_connection import CONNECT_KWARGS
 from .base import BaseCache, BaseStorage, DictStorage
 from .dynamodb import DynamoDbCache, DynamoDbDict, EntryTooLargeError
 from .filesystem import FileCache, FileDict
+from .filesystem_lru import LRUFileDict
 from .gridfs import GridFSCache, GridFSDict
 from .memory import MemoryCache
 from .mongodb import MongoCache, MongoDict
@@ -35,6 +36,7 @@ __all__ = [
     "FileDict",
     "GridFSCache",
     "GridFSDict",
+    "LRUFileDict",
     "MemoryCache",
     "MongoCache",
     "MongoDict",

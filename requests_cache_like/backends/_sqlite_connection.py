@@ -16,7 +16,7 @@ from typing import Any
 from ..exceptions import StorageBusyError, StorageError
 from .storage import reject_unknown_kwargs
 
-__all__ = ["CONNECT_KWARGS", "DEFAULT_BUSY_TIMEOUT", "SQLiteConnection"]
+__all__ = ["CONNECT_KWARGS", "DEFAULT_BUSY_TIMEOUT", "SQLiteConnection", "quote_identifier"]
 
 #: Default time to wait for another writer, in milliseconds.
 DEFAULT_BUSY_TIMEOUT = 30_000
@@ -24,6 +24,11 @@ DEFAULT_BUSY_TIMEOUT = 30_000
 CONNECT_KWARGS = frozenset(
     {"detect_types", "isolation_level", "factory", "cached_statements", "uri"}
 )
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a table or index name for SQL, so any name (even a keyword) is one identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 class SQLiteConnection:
@@ -82,6 +87,14 @@ class SQLiteConnection:
         #: CREATE statements of the tables on this connection, replayed on every new
         #: connection (an in-memory database starts empty again after close()).
         self.schema: list[str] = []
+
+    @classmethod
+    def wrapping(cls, connection: sqlite3.Connection) -> SQLiteConnection:
+        """Share an open :class:`sqlite3.Connection` (its file is reopened in a forked child)."""
+        row = connection.execute("PRAGMA database_list").fetchone()
+        shared = cls(row[2] or ":memory:")
+        shared._connection, shared._pid = connection, os.getpid()
+        return shared
 
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection = sqlite3.connect(

@@ -25,11 +25,13 @@ from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
 from ._util import storage_errors
 from .base import BaseCache, BaseStorage
+from .lru import LRUDict
+from .storage import is_default_format
 
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
 
-__all__ = ["FileCache", "FileDict", "get_cache_dir"]
+__all__ = ["FileCache", "FileDict", "LRUDict", "get_cache_dir"]
 
 _EXTENSIONS = {"json": ".json", "yaml": ".yaml"}
 
@@ -86,6 +88,13 @@ class FileDict(BaseStorage):
         first, second = name[:2].replace(".", "_"), (name[2:4] or "_").replace(".", "_")
         return self.cache_dir / first / second / f"{name}{self.extension}"
 
+    #: requests-cache's name for :meth:`_path`.
+    _key2path = _path
+
+    def _key_of(self, path: Path) -> str:
+        cut = len(self.extension)
+        return unquote(path.name[:-cut] if cut else path.name)
+
     def get_raw(self, key: str) -> Any:
         path = self._path(key)
         with self._errors():
@@ -96,7 +105,11 @@ class FileDict(BaseStorage):
                     raise
                 raise KeyError(key) from None
         # Without a serializer the values are strings (redirect targets).
-        return data.decode("utf-8") if self.serializer is None else data
+        return (
+            data.decode("utf-8")
+            if self.serializer is None and not is_default_format(data)
+            else data
+        )
 
     def set_raw(
         self,
@@ -137,8 +150,7 @@ class FileDict(BaseStorage):
                 yield path
 
     def __iter__(self) -> Iterator[str]:
-        cut = len(self.extension)
-        return iter([unquote(p.name[:-cut] if cut else p.name) for p in self.paths()])
+        return iter([self._key_of(path) for path in self.paths()])
 
     def __len__(self) -> int:
         return sum(1 for _ in self.paths())
@@ -155,6 +167,16 @@ class FileDict(BaseStorage):
         for path in list(self.paths()):
             path.unlink(missing_ok=True)
 
+    def size(self) -> int:
+        """Total size of the stored files, in bytes."""
+        total = 0
+        for path in self.paths():
+            try:
+                total += path.stat().st_size
+            except FileNotFoundError:  # removed meanwhile
+                continue
+        return total
+
 
 class FileCache(BaseCache):
     """Filesystem cache backend: responses and redirects as files under ``cache_name``.
@@ -164,8 +186,15 @@ class FileCache(BaseCache):
     :param use_temp: Put it in the temporary directory.
     :param extension: File name extension; by default ``.json``/``.yaml`` for those
         serializers and none otherwise.
-    :param lock: Accepted for requests-cache code; not needed here (a warning says so): every
-        write is an atomic rename, safe across threads and processes without a lock.
+    :param max_cache_bytes: Bound the responses' total size: the least recently used files
+        are removed to make room (:class:`~.filesystem_lru.LRUFileDict`). Default: unbounded.
+    :param max_file_bytes: With ``max_cache_bytes``, responses larger than this are not stored.
+    :param block_bytes: With ``max_cache_bytes``, count each file as whole blocks of this size.
+    :param sync_index: With ``max_cache_bytes``, reconcile the size index with the files.
+    :param eviction_policy: With ``max_cache_bytes``, ``"lru"`` (default) or ``"lfu"``.
+    :param lock: With ``max_cache_bytes``, the lock that serializes eviction in this process.
+        Otherwise not needed (a warning says so): every write is an atomic rename, safe
+        across threads and processes without a lock.
     """
 
     def __init__(
@@ -176,9 +205,14 @@ class FileCache(BaseCache):
         extension: str | None = None,
         serializer: SerializerType | StageLike = None,
         lock: Any = None,
+        max_cache_bytes: int | None = None,
+        max_file_bytes: int | None = None,
+        block_bytes: int = 1,
+        sync_index: bool = False,
+        eviction_policy: str = "lru",
         **kwargs: Any,
     ) -> None:
-        if lock is not None:
+        if lock is not None and max_cache_bytes is None:
             warnings.warn(
                 "FileCache(lock=...) has no effect: writes are atomic renames, safe across "
                 "threads and processes without a lock",
@@ -193,9 +227,23 @@ class FileCache(BaseCache):
             extension = "" if compression else _EXTENSIONS.get(codec, "")
         if extension and not extension.startswith("."):
             extension = "." + extension
-        self.responses: FileDict = FileDict(
-            self.cache_dir / "responses", serializer=pipeline, extension=extension
-        )
+        responses = self.cache_dir / "responses"
+        if max_cache_bytes is None:
+            self.responses: FileDict = FileDict(responses, serializer=pipeline, extension=extension)
+        else:
+            from .filesystem_lru import LRUFileDict
+
+            self.responses = LRUFileDict(
+                responses,
+                max_cache_bytes=max_cache_bytes,
+                max_file_bytes=max_file_bytes,
+                block_bytes=block_bytes,
+                sync_index=sync_index,
+                lock=lock,
+                eviction_policy=eviction_policy,
+                serializer=pipeline,
+                extension=extension,
+            )
         self.redirects: FileDict = FileDict(self.cache_dir / "redirects")
 
     def paths(self) -> Iterator[Path]:
