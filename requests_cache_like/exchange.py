@@ -20,6 +20,7 @@ from requests import PreparedRequest, Request, Response
 from requests.exceptions import RequestException
 from requests.structures import CaseInsensitiveDict
 
+from .backends.base import BaseCache
 from .concurrency import REFRESH_POOL
 from .keys import settings_key, variant_key
 from .lookup import answer_from, lookup
@@ -158,16 +159,7 @@ class Exchange:
         try:
             response = self.transport(outgoing, **{**self.send_kwargs, "allow_redirects": False})
         except RequestException as exc:
-            fallback = on_error(plan, selected is not None)
-            if fallback == "stale" and selected is not None:
-                logger.warning("Serving stale response for %s after error: %s", outgoing.url, exc)
-                return answer_from(
-                    selected, self.method, self.request.headers, self.rules, utcnow()
-                )
-            if fallback == "gateway_timeout":
-                logger.warning("Cannot revalidate %s (%s): answering 504", outgoing.url, exc)
-                return self.gateway_timeout()
-            raise
+            return self.on_request_error(exc, plan, selected)
         response_time = utcnow()
         if response.next is not None:
             response.next.hooks = self.request.hooks  # as requests would have prepared it
@@ -183,7 +175,23 @@ class Exchange:
             self.rules,
             following=self.send_kwargs.get("allow_redirects", True) and response.is_redirect,
         )
-        return self.apply(outcome, response, primary, selected, (request_time, response_time))
+        try:
+            return self.apply(outcome, response, primary, selected, (request_time, response_time))
+        except RequestException as exc:  # from a save_response() the user overrode
+            return self.on_request_error(exc, plan, selected)
+
+    def on_request_error(
+        self, exc: RequestException, plan: Plan, selected: CachedResponse | None
+    ) -> Response:
+        """Answer stale or 504 after ``exc`` when the policy allows; otherwise re-raise it."""
+        fallback = on_error(plan, selected is not None)
+        if fallback == "stale" and selected is not None:
+            logger.warning("Serving stale response for %s after error: %s", self.request.url, exc)
+            return answer_from(selected, self.method, self.request.headers, self.rules, utcnow())
+        if fallback == "gateway_timeout":
+            logger.warning("Cannot revalidate %s (%s): answering 504", self.request.url, exc)
+            return self.gateway_timeout()
+        raise exc
 
     def apply(
         self,
@@ -201,10 +209,13 @@ class Exchange:
         reply = outcome.reply
         if reply is not Reply.STORE and reply is not Reply.PASS:
             response.close()  # the answer is not used: release its connection
-        if reply is Reply.STALE and selected is not None:
-            logger.warning(
-                "Serving stale response for %s after status %s", response.url, response.status_code
-            )
+        if reply in (Reply.STALE, Reply.STORED) and selected is not None:
+            if reply is Reply.STALE:
+                logger.warning(
+                    "Serving stale response for %s after status %s",
+                    response.url,
+                    response.status_code,
+                )
             return answer_from(
                 selected, self.method, self.request.headers, self.rules, response_time
             )
@@ -300,7 +311,18 @@ class Exchange:
             )
             variant = variant_key(key, cached.vary_group, names, cached.request.headers)
             self.cache.responses.set(variant, cached, cached.expires)
-        self.cache.responses.set(key, cached, cached.expires)
+        self.put(key, cached)
+
+    def put(self, key: str, cached: CachedResponse) -> None:
+        """Write one stored response; through the cache's ``save_response`` when a subclass
+        (or a test) overrides it, as requests-cache calls it for every write."""
+        custom = self.cache.__dict__.get("save_response")
+        if custom is None and type(self.cache).save_response is not BaseCache.save_response:
+            custom = self.cache.save_response
+        if custom is not None:
+            custom(cached, key, cached.expires)
+        else:
+            self.cache.responses.set(key, cached, cached.expires)
 
     def freshen(
         self,
@@ -325,7 +347,7 @@ class Exchange:
         updated.initial_age = decision.initial_age
         key = stored.cache_key or self.key
         if decision.store and key:
-            self.write(lambda: self.cache.responses.set(key, updated, updated.expires))
+            self.write(lambda: self.put(key, updated))
         return updated
 
     def freshen_get(

@@ -121,7 +121,8 @@ def normalize_body(
     """Return the request body in canonical form for keying.
 
     JSON bodies are re-encoded with sorted keys, form bodies with sorted fields; ignored
-    parameters are dropped from both. Other bodies are used as they are.
+    parameters are dropped from both. A multipart body's random boundary is replaced by a
+    fixed token. Other bodies are used as they are.
     """
     raw = _body_bytes(body)
     if raw is None:
@@ -146,6 +147,18 @@ def normalize_body(
             return raw
         pairs = sorted(p for p in _query_pairs(text) if p[0] not in ignored)
         return _encode_query(pairs).encode("utf-8")
+    if content_type == "multipart/form-data":
+        return _without_boundary(raw, headers.get("Content-Type") or "")
+    return raw
+
+
+def _without_boundary(raw: bytes, content_type: str) -> bytes:
+    """A multipart body with its boundary (random per request) replaced by a fixed token,
+    so the same files and fields give the same key."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary" and value.strip('"'):
+            return raw.replace(value.strip('"').encode("latin-1"), b"<boundary>")
     return raw
 
 

@@ -52,6 +52,11 @@ class StorageGuard:
             return None
         if self._failing:
             self._recovered("reads")
+        filter_fn = self._owner.settings.filter_fn
+        if cached is not None and filter_fn is not None and not filter_fn(cached):
+            # As in requests-cache: a filter set after the entry was stored applies to it too.
+            self.write(lambda: self._owner.cache.delete(key))
+            return None
         return cached
 
     def write(self, write: Callable[[], object]) -> bool:

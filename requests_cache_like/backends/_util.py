@@ -44,7 +44,7 @@ def ttl_seconds(expires: datetime | None, offset: int, now: datetime | None = No
     if expires is None:
         return None
     remaining = (expires - (now or utcnow())).total_seconds() + offset
-    return max(int(remaining), 1)
+    return max(round(remaining), 1)  # 3659.98 s from now is 3660, as the user set it
 
 
 def reuse_or_connect(

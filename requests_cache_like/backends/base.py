@@ -211,6 +211,8 @@ class BaseCache:
         now = utcnow()
         seen: set[str] = set()
         for key, response in self.responses.readable_items():
+            if not isinstance(response, CachedResponse):
+                continue  # not a response: listed with invalid=True below
             seen.add(key)
             response.cache_key = key
             is_expired = response.expires is not None and now >= response.expires
@@ -228,9 +230,10 @@ class BaseCache:
                 except KeyError:
                     continue
                 except DeserializationError:
-                    placeholder = CachedResponse(status_code=504, reason="Unreadable cache entry")
-                    placeholder.cache_key = key
-                    yield placeholder
+                    pass
+                placeholder = CachedResponse(status_code=504, reason="Unreadable cache entry")
+                placeholder.cache_key = key
+                yield placeholder
 
     def urls(self, **kwargs: Any) -> list[str]:
         """Return the sorted, unique URLs of stored responses (``filter()`` arguments apply)."""
@@ -260,6 +263,8 @@ class BaseCache:
                 except KeyError:
                     continue
                 except DeserializationError:
+                    response = None
+                if not isinstance(response, CachedResponse):  # unreadable, or not a response
                     if invalid:
                         doomed.add(key)
                     continue
@@ -298,6 +303,8 @@ class BaseCache:
     def recreate_keys(self) -> None:
         """Re-key stored responses (after a change in key rules or settings)."""
         for key, response in list(self.responses.readable_items()):
+            if not isinstance(response, CachedResponse):
+                continue
             new_key = self.create_key(response.request)
             if new_key != key:
                 self.responses.set(new_key, response, response.expires)
@@ -305,8 +312,11 @@ class BaseCache:
 
     def update(self, other: BaseCache) -> None:
         """Copy every response and redirect from ``other`` into this cache."""
-        for key, response in other.responses.readable_items():
-            self.responses.set(key, response, response.expires)
+        for key, value in other.responses.readable_items():
+            try:
+                self.responses.set(key, value, getattr(value, "expires", None))
+            except TypeError as exc:  # a value this cache's format cannot hold
+                warn_unreadable(key, exc)
         for key in list(other.redirects):
             try:
                 self.redirects[key] = other.redirects.get_raw(key)

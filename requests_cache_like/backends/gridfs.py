@@ -3,10 +3,17 @@
 A write stores a new GridFS file under the key's name and only then removes the versions
 older than it, so a reader always finds a complete version, and two processes writing the
 same key never lose it (the newest survives; leftovers are removed by the next write).
+
+requests-cache keeps its GridFS files in the default bucket ``fs`` too (named by ``_id``, not
+by ``filename``). :class:`GridFSCache` keeps this package's files in bucket ``rcl_fs``, so
+requests-cache never lists, reads or clears them and this cache never touches its files;
+only an ``fs`` bucket holding nothing but this package's files (written by an earlier
+version) goes on being used.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,11 +21,39 @@ from typing import TYPE_CHECKING, Any
 from ._util import import_client, storage_errors
 from .base import BaseStorage
 from .mongodb import DEFAULT_DB_NAME, MongoClientCache, client_errors, make_client
+from .storage import is_default_format
 
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
 
-__all__ = ["GridFSCache", "GridFSDict"]
+__all__ = ["GridFSCache", "GridFSDict", "own_bucket"]
+
+logger = logging.getLogger(__name__)
+
+#: Every file this package writes carries ``filename`` (the key) and ``expires``.
+_OURS = {"filename": {"$exists": True}, "expires": {"$exists": True}}
+_NOT_OURS = {"$or": [{"filename": {"$exists": False}}, {"expires": {"$exists": False}}]}
+
+
+def own_bucket(db: Any, name: str) -> str:
+    """Return the GridFS bucket this cache keeps its files in: ``name`` when it holds this
+    package's files and nobody else's (an earlier version wrote there), else ``rcl_{name}``.
+    requests-cache's files (in ``fs`` too) are left exactly as they are."""
+    with storage_errors("gridfs", client_errors()):
+        files = db[f"{name}.files"]
+        foreign = files.find_one(_NOT_OURS, {"_id": True})
+        ours = foreign is None and files.find_one(_OURS, {"_id": True}) is not None
+    if ours:
+        return name
+    if foreign is not None:
+        logger.info(
+            "GridFS bucket %r in %r holds another program's files (requests-cache?): left as "
+            "they are; this cache's files are in 'rcl_%s'",
+            name,
+            db.name,
+            name,
+        )
+    return f"rcl_{name}"
 
 
 class GridFSDict(BaseStorage):
@@ -30,17 +65,47 @@ class GridFSDict(BaseStorage):
         collection_name: str = "fs",
         connection: Any = None,
         serializer: SerializerType | StageLike = None,
+        beside_foreign: bool = False,
         **client_kwargs: Any,
     ) -> None:
         super().__init__(serializer=serializer)
-        gridfs = import_client("gridfs", "mongodb", "gridfs")
-        self._no_file = gridfs.errors.NoFile
-        self._corrupt = gridfs.errors.CorruptGridFile
+        self._gridfs = import_client("gridfs", "mongodb", "gridfs")
+        self._no_file = self._gridfs.errors.NoFile
+        self._corrupt = self._gridfs.errors.CorruptGridFile
         self._errors = client_errors()
         self.connection = connection if connection is not None else make_client(**client_kwargs)
         self.db = self.connection[db_name]
-        self.fs = gridfs.GridFS(self.db, collection=collection_name)
-        self.files = self.db[f"{collection_name}.files"]
+        self.collection_name = collection_name
+        #: Set by :class:`GridFSCache`: on first use, choose the bucket with
+        #: :func:`own_bucket`. Deciding later keeps construction free of I/O, so a cache can
+        #: be made while the server is down.
+        self.beside_foreign = beside_foreign
+        self._requested_bucket = collection_name
+        self._fs: Any = None
+        self._files: Any = None
+
+    def _decide_bucket(self) -> None:
+        # From the bucket asked for, so threads deciding at once all reach the same answer.
+        name = self._requested_bucket
+        if self.beside_foreign:
+            name = own_bucket(self.db, name)
+        self.collection_name = name
+        self._files = self.db[f"{name}.files"]
+        self._fs = self._gridfs.GridFS(self.db, collection=name)
+
+    @property
+    def fs(self) -> Any:
+        """The ``gridfs.GridFS`` of the bucket files are kept in (decided on first use)."""
+        if self._fs is None:
+            self._decide_bucket()
+        return self._fs
+
+    @property
+    def files(self) -> Any:
+        """The bucket's ``.files`` collection (decided on first use)."""
+        if self._files is None:
+            self._decide_bucket()
+        return self._files
 
     def _errors_as_storage(self) -> Any:
         return storage_errors("gridfs", self._errors)
@@ -52,7 +117,11 @@ class GridFSDict(BaseStorage):
                 try:
                     data = self.fs.get_last_version(filename=key).read()
                     # Without a serializer the values are strings, as set_raw was given.
-                    return data.decode("utf-8") if self.serializer is None else data
+                    return (
+                        data.decode("utf-8")
+                        if self.serializer is None and not is_default_format(data)
+                        else data
+                    )
                 except self._no_file:
                     raise KeyError(key) from None
                 except self._corrupt:
@@ -105,8 +174,9 @@ class GridFSDict(BaseStorage):
                 self.fs.delete(old["_id"])
 
     def clear(self) -> None:
+        # Only this package's files: a file another program added since is left alone.
         with self._errors_as_storage():
-            for old in self.files.find({}, {"_id": True}):
+            for old in self.files.find(_OURS, {"_id": True}):
                 self.fs.delete(old["_id"])
 
     def close(self) -> None:
@@ -117,6 +187,9 @@ class GridFSDict(BaseStorage):
 class GridFSCache(MongoClientCache):
     """GridFS cache backend: responses as GridFS files, redirects in a collection.
 
+    Responses are in bucket ``rcl_fs`` (see :func:`own_bucket`), redirects in ``redirects``
+    or, beside another program's documents, ``rcl_redirects``.
+
     :param db_name: Database name.
     :param connection: An existing ``pymongo.MongoClient``; otherwise one is made from
         ``client_kwargs``.
@@ -125,4 +198,6 @@ class GridFSCache(MongoClientCache):
     responses: GridFSDict
 
     def _responses_storage(self, db_name: str, serializer: Any) -> GridFSDict:
-        return GridFSDict(db_name, connection=self.connection, serializer=serializer)
+        return GridFSDict(
+            db_name, connection=self.connection, serializer=serializer, beside_foreign=True
+        )

@@ -16,6 +16,7 @@ from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
 from ._util import import_client, reuse_or_connect, storage_errors, ttl_seconds
 from .base import BaseCache, BaseStorage
+from .storage import is_default_format
 
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
@@ -118,7 +119,11 @@ class RedisDict(BaseStorage):
         if value is None:
             raise KeyError(key)
         # Without a serializer the values are strings (redirect targets).
-        return value.decode("utf-8") if self.serializer is None else value
+        return (
+            value.decode("utf-8")
+            if self.serializer is None and not is_default_format(value)
+            else value
+        )
 
     def set_raw(
         self,
@@ -129,9 +134,13 @@ class RedisDict(BaseStorage):
         size: int = 0,
     ) -> None:
         seconds = ttl_seconds(expires, self.ttl_offset) if self.ttl else None
+        data = b"" if value is None else value
         with self._errors_as_storage():
-            # SET replaces the value atomically; EX sets the expiry in the same command.
-            self.connection.set(self._full(key), b"" if value is None else value, ex=seconds)
+            # Both replace the value and set (or clear) the expiry in one atomic command.
+            if seconds is None:
+                self.connection.set(self._full(key), data)
+            else:
+                self.connection.setex(self._full(key), seconds, data)
 
     def __delitem__(self, key: str) -> None:
         with self._errors_as_storage():
@@ -191,7 +200,11 @@ class RedisHashDict(RedisDict):
             value = self.connection.hget(self.hash_key, key)
         if value is None:
             raise KeyError(key)
-        return value.decode("utf-8") if self.serializer is None else value
+        return (
+            value.decode("utf-8")
+            if self.serializer is None and not is_default_format(value)
+            else value
+        )
 
     def set_raw(
         self,

@@ -125,7 +125,7 @@ class SQLiteDict(BaseStorage):
         db_path: str | Path = DEFAULT_CACHE_NAME,
         table_name: str = "http_cache",
         serializer: SerializerType | StageLike = None,
-        connection: SQLiteConnection | None = None,
+        connection: SQLiteConnection | sqlite3.Connection | None = None,
         use_cache_dir: bool = False,
         use_temp: bool = False,
         use_memory: bool = False,
@@ -137,6 +137,9 @@ class SQLiteDict(BaseStorage):
         #: The table asked for; ``table_name`` is the one used (see :func:`_own_table`).
         self.requested_table = table_name
         self.table_name = table_name
+        if isinstance(connection, sqlite3.Connection):
+            # requests-cache shares a table's sqlite3 connection with another table this way.
+            connection = SQLiteConnection.wrapping(connection)
         if connection is None:
             path = get_cache_path(db_path, use_cache_dir, use_temp, use_memory)
             connection = SQLiteConnection(path, **kwargs)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from abc import ABC
 from collections.abc import Iterable, Iterator, MutableMapping
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import DeserializationError
 from ..models import CachedResponse
 from ..serializers import init_serializer
+from ..serializers.stages import FrameStage
 
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
@@ -26,6 +29,7 @@ __all__ = ["BaseStorage", "CopyStage", "DictStorage", "reject_unknown_kwargs", "
 # Named after base.py, where these warnings were issued before the storages moved here, so
 # logging configured for that logger keeps applying.
 logger = logging.getLogger(__name__.rpartition(".")[0] + ".base")
+_MAGIC = FrameStage.MAGIC
 
 
 def reject_unknown_kwargs(owner: str, kwargs: dict[str, Any], accepted: Iterable[str] = ()) -> None:
@@ -58,6 +62,17 @@ class _WarnOnce:
 warn_unreadable = _WarnOnce()
 
 
+@lru_cache(maxsize=1)
+def _default_format() -> Any:
+    return init_serializer(None)
+
+
+def is_default_format(value: Any) -> bool:
+    """True if ``value`` is bytes in this package's default format (a response stored by a
+    storage that has no serializer of its own)."""
+    return isinstance(value, (bytes, bytearray, memoryview)) and bytes(value[:5]) == _MAGIC
+
+
 class BaseStorage(MutableMapping[str, Any], ABC):
     """A key-value storage: string keys, values passed through an optional serializer.
 
@@ -76,7 +91,14 @@ class BaseStorage(MutableMapping[str, Any], ABC):
 
     def __init__(self, serializer: SerializerType | StageLike = None, **kwargs: Any) -> None:
         kwargs.pop("decode_content", None)  # requests-cache's; bodies are bytes here
-        reject_unknown_kwargs(type(self).__name__, kwargs, ("serializer",))
+        if kwargs.pop("connection", None) is not None:
+            # requests-cache passes one storage's connection to another; these have none.
+            warnings.warn(
+                f"{type(self).__name__}(connection=...) has no effect: it holds no connection",
+                UserWarning,
+                stacklevel=3,
+            )
+        reject_unknown_kwargs(type(self).__name__, kwargs, ("serializer", "connection"))
         self.serializer: Any = (
             None
             if serializer is None
@@ -115,11 +137,19 @@ class BaseStorage(MutableMapping[str, Any], ABC):
 
     def serialize(self, value: Any) -> Any:
         """Return the stored form of ``value``."""
-        return self.serializer.dumps(value) if self.serializer is not None else value
+        if self.serializer is not None:
+            return self.serializer.dumps(value)
+        if isinstance(value, CachedResponse):
+            # requests-cache's storages default to a serializer; code that stores a response
+            # in one made without it gets the safe default format rather than an error.
+            return _default_format().dumps(value)
+        return value
 
     def deserialize(self, key: str, value: Any) -> Any:
         """Return the value in its stored form; raises :class:`DeserializationError`."""
         if self.serializer is None:
+            if is_default_format(value):
+                return _default_format().loads(value)
             return value
         try:
             return self.serializer.loads(value)
@@ -240,8 +270,14 @@ class CopyStage:
 
     name = "copy"
 
-    def dumps(self, value: CachedResponse) -> CachedResponse:
-        return value.copy()
+    def dumps(self, value: Any) -> Any:
+        return _copied(value)
 
-    def loads(self, value: CachedResponse) -> CachedResponse:
-        return value.copy()
+    def loads(self, value: Any) -> Any:
+        return _copied(value)
+
+
+def _copied(value: Any) -> Any:
+    # Responses and containers have copy(); strings and numbers are immutable already.
+    copy = getattr(value, "copy", None)
+    return copy() if callable(copy) else value

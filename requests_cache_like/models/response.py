@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin
 
@@ -107,7 +107,7 @@ class CachedResponse(Response):
     _content: bytes = b""
     url: str = ""
     status_code: int = 200
-    reason: str = "OK"
+    reason: str = "OK"  # None when the origin sent no reason phrase, as in requests
     headers: CaseInsensitiveDict[str] = field(factory=CaseInsensitiveDict, converter=_headers)
     encoding: str | None = None
     elapsed: timedelta = field(factory=timedelta)
@@ -156,7 +156,7 @@ class CachedResponse(Response):
             content=response.content or b"",
             url=redact_url(response.url or "", ignored),
             status_code=response.status_code,
-            reason=response.reason or "",
+            reason=response.reason,
             headers=CaseInsensitiveDict(response.headers),
             encoding=response.encoding,
             elapsed=response.elapsed,
@@ -184,7 +184,7 @@ class CachedResponse(Response):
         """A file-like object over the body (a urllib3 response), made on first use."""
         if self._raw is None:
             self._raw = CachedHTTPResponse(
-                self._content, self.headers, self.status_code, self.reason
+                self._content, self.headers, self.status_code, self.reason or ""
             )
         return self._raw
 
@@ -218,7 +218,12 @@ class CachedResponse(Response):
     @property
     def is_expired(self) -> bool:
         """True if the response is past its expiry time."""
-        return self.expires is not None and utcnow() >= self.expires
+        expires = self.expires
+        if expires is None:
+            return False
+        if expires.tzinfo is None:  # set by hand without a zone: UTC, as everywhere here
+            expires = expires.replace(tzinfo=timezone.utc)
+        return utcnow() >= expires
 
     @property
     def expires_delta(self) -> int | None:
@@ -245,9 +250,10 @@ class CachedResponse(Response):
             return False
         return self.created_at < now - (cutoff - now)
 
-    def reset_expiration(self, expire_after: ExpirationTime) -> None:
-        """Set a new expiry relative to now."""
+    def reset_expiration(self, expire_after: ExpirationTime) -> bool:
+        """Set a new expiry relative to now; return whether the response is now expired."""
         self.expires = expiration_datetime(expire_after, utcnow())
+        return self.is_expired
 
     def close(self) -> None:
         """Nothing to release: the body is in memory."""

@@ -93,9 +93,7 @@ def validate_expire_after(value: object, name: str = "expire_after") -> Expirati
             return value
         raise ValueError(f"{name}={value!r} is negative; accepted: {_ACCEPTED}")
     if isinstance(value, timedelta):
-        if value < timedelta(0):
-            raise ValueError(f"{name}={value!r} is a negative timedelta; accepted: {_ACCEPTED}")
-        return value
+        return value  # a negative one means "expired that long ago", as in requests-cache
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, str):

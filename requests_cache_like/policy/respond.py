@@ -34,6 +34,10 @@ __all__ = [
 ERROR_STATUSES = frozenset({500, 502, 503, 504})
 #: Fields describing the stored body as it was decoded, which override mode keeps on a 304.
 BODY_FIELDS = ("Content-Type", "Content-Encoding", "Content-Range", "Transfer-Encoding")
+#: Request fields that make a request conditional (RFC 9110 §13.1), lower-case.
+_CONDITIONAL_FIELDS = frozenset(
+    {"if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"}
+)
 
 
 class Reply(enum.Enum):
@@ -45,6 +49,8 @@ class Reply(enum.Enum):
     PASS = "pass"
     #: With the stored response: the origin failed and stale-if-error allows it.
     STALE = "stale"
+    #: With the stored response as it is: a 304 to a request sent without validators.
+    STORED = "stored"
     #: With the stored response, freshened by the origin's 304 (§4.3.4).
     FRESHEN = "freshen"
     #: Not yet: the 304 is about another representation, so ask again without validators.
@@ -125,6 +131,9 @@ def respond(
             if not same_entity(stored_etag, response_headers.get("ETag")):
                 return Outcome(Reply.REFETCH)
             return Outcome(Reply.FRESHEN)
+        own_conditional = any(name.lower() in _CONDITIONAL_FIELDS for name in request_headers)
+        if not rules.mode.only_conditional_304 and not own_conditional:
+            return Outcome(Reply.STORED, invalidate=invalidate)
         if rules.mode.answer_conditionals:
             # The application's own conditional request: its 304 goes back to it.
             received = response_headers.get("ETag") or request_headers.get("If-None-Match")

@@ -144,6 +144,10 @@ class Mode:
     #: When the origin cannot be reached, serve the stale response, or a 504 if it may not be
     #: used stale (§4.2.4, §5.2.2.2). Override mode raises the error unless stale-if-error.
     stale_on_disconnect: bool
+    #: A 304 means "not modified" only as the answer to a conditional request (RFC 9110
+    #: §15.4.5); to a request sent without validators it is passed on. Override mode takes it
+    #: as confirming the stored response, which answers unchanged, as in requests-cache.
+    only_conditional_304: bool
     #: Derived: stored responses are served as they are (no ``Age``, range or HEAD shaping).
     plain_answers: bool = field(init=False)
 
@@ -168,6 +172,7 @@ OVERRIDE = Mode(
     rfc_error_statuses=False,
     strict_only_if_cached=False,
     stale_on_disconnect=False,
+    only_conditional_304=False,
 )
 #: RFC 9111 private cache: ``cache_control=True`` and no ``expire_after`` for the request.
 STANDARDS = Mode(
@@ -185,6 +190,7 @@ STANDARDS = Mode(
     rfc_error_statuses=True,
     strict_only_if_cached=True,
     stale_on_disconnect=True,
+    only_conditional_304=True,
 )
 
 

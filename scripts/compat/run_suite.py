@@ -164,8 +164,13 @@ def rewrite_imports(path: Path, plumbing: bool) -> int:
 
 
 def prepare_workdir(suite_root: Path, pristine: bool) -> tuple[Path, dict[str, int]]:
-    """A fresh copy of the suite's tests (outside the repository), rewritten unless pristine."""
-    work = Path(tempfile.mkdtemp(prefix="rcl-compat-run-"))
+    """A fresh copy of the suite's tests (outside the repository), rewritten unless pristine.
+
+    It is made neither in the temp directory nor in the user cache directory: the suite checks
+    that relative cache paths land in neither, as from a user's working directory."""
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    (state / "rcl-compat").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="run-", dir=state / "rcl-compat"))
     shutil.copytree(suite_root / "tests", work / "tests")
     (work / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
     rewritten: dict[str, int] = {}

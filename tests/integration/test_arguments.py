@@ -197,7 +197,11 @@ def test_unknown_send_argument_is_named_on_miss_and_hit(
         ({"expire_after": "soon"}, ValueError, "expire_after"),
         ({"expire_after": True}, TypeError, "expire_after"),
         ({"expire_after": [60]}, TypeError, "expire_after"),
-        ({"expire_after": timedelta(seconds=-1)}, ValueError, "expire_after"),
+        (
+            {"expire_after": timedelta(seconds=-1), "stale_if_error": -1},
+            ValueError,
+            "stale_if_error",
+        ),
         ({"urls_expire_after": {"*.test": -3}}, ValueError, "urls_expire_after"),
         ({"urls_expire_after": ["*.test"]}, TypeError, "urls_expire_after"),
         ({"allowable_codes": "200"}, TypeError, "allowable_codes"),

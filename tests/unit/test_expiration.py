@@ -60,6 +60,8 @@ ACCEPTED: list[Any] = [
         "2030-01-01T02:00:00+02:00", datetime(2030, 1, 1, tzinfo=UTC), id="iso-with-offset"
     ),
     pytest.param("2030-01-01", datetime(2030, 1, 1, tzinfo=UTC), id="iso-date-only"),
+    # requests-cache's "expired that long ago": stored already stale, revalidated on next use.
+    pytest.param(timedelta(seconds=-2), timedelta(seconds=-2), id="negative-timedelta"),
 ]
 
 
@@ -77,7 +79,6 @@ REJECTED: list[Any] = [
     pytest.param(-2, ValueError, "negative", id="negative-int"),
     pytest.param(-0.5, ValueError, "negative", id="negative-float"),
     pytest.param(float("nan"), ValueError, "accepted", id="nan"),
-    pytest.param(timedelta(seconds=-1), ValueError, "negative timedelta", id="negative-timedelta"),
     pytest.param("soon", ValueError, "not a date", id="soon"),
     pytest.param("", ValueError, "not a date", id="empty-string"),
     pytest.param("60", ValueError, "not a date", id="numeric-string"),
@@ -153,6 +154,11 @@ EXPIRY_CASES: list[Any] = [
 @pytest.mark.parametrize(("expire_after", "expected"), EXPIRY_CASES)
 def test_get_expiration_datetime(expire_after: Any, expected: datetime | None) -> None:
     assert expiration_datetime(expire_after, NOW) == expected
+
+
+def test_negative_timedelta_means_expired_that_long_ago() -> None:
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    assert expiration_datetime(timedelta(seconds=-2), now) == now - timedelta(seconds=2)
 
 
 def test_get_expiration_datetime_is_relative_to_now() -> None:

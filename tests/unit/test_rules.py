@@ -147,7 +147,14 @@ def _stale_on_disconnect(rules: Rules) -> str:
     return plan_request({}, entry, rules, NOW).on_disconnect
 
 
+def _only_conditional_304(rules: Rules) -> Reply:
+    # A 304 to a request sent without validators (the stored response has none).
+    entry = stored({}, created=-90, expires=-30)
+    return respond("GET", URL, {}, 304, {}, Plan(PlanAction.FETCH), entry, 200, rules).reply
+
+
 MODE_FIELDS: list[Any] = [
+    pytest.param("only_conditional_304", _only_conditional_304, Reply.STORED, Reply.STORE, {}),
     pytest.param(
         "rfc_freshness",
         _rfc_freshness,
