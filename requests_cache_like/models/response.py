@@ -95,7 +95,7 @@ def set_response_attributes(
     return response  # type: ignore[return-value]
 
 
-@define(slots=False, eq=False, repr=False, init=True)
+@define(slots=False, eq=True, repr=False, init=True)
 class CachedResponse(Response):
     """A response read from the cache; it behaves as a :class:`requests.Response`.
 
@@ -257,6 +257,13 @@ class CachedResponse(Response):
 
     def close(self) -> None:
         """Nothing to release: the body is in memory."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        # requests.Response pickles only its own attributes; keep the cache's fields too.
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def __repr__(self) -> str:
         return f"<CachedResponse [{self.status_code}]>"

@@ -32,7 +32,14 @@ default_serializer = init_serializer("default")
 json_serializer = init_serializer("json")
 pickle_serializer = init_serializer("pickle")
 #: requests-cache's building blocks: text to UTF-8 bytes and back, as a stage and a pipeline.
-utf8_encoder = Stage(dumps=str.encode, loads=bytes.decode)
+
+
+def _utf8_encode(value: str | bytes) -> bytes:
+    # A stage before it may already give bytes (this package's json_serializer does).
+    return value if isinstance(value, bytes) else value.encode("utf-8")
+
+
+utf8_encoder = Stage(dumps=_utf8_encode, loads=bytes.decode)
 utf8_serializer = SerializerPipeline([utf8_encoder], name="utf8", is_binary=True)
 #: A response to plain data (a dict of builtins) and back, without encoding.
 dict_serializer = SerializerPipeline([CattrStage(binary=False)], name="dict", is_binary=False)

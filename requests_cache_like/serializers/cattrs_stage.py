@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from base64 import b64decode, b64encode
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, get_origin
 
@@ -52,9 +53,16 @@ def make_converter(binary: bool) -> Converter:
 class CattrStage:
     """First stage of a pipeline: a response to a dict that carries the format version."""
 
-    def __init__(self, binary: bool = True) -> None:
+    def __init__(
+        self,
+        binary: bool = True,
+        factory: Callable[..., Converter] | None = None,
+        decode_content: bool = False,
+    ) -> None:
         self.binary = binary
-        self.converter = make_converter(binary)
+        #: requests-cache's option; bodies are kept as bytes here, so it changes nothing.
+        self.decode_content = decode_content
+        self.converter = make_converter(binary) if factory is None else factory()
         # cattrs generates its (un)structuring code on first use; do it now, so the first
         # cache hit is not the one that pays for it.
         self._structure = self.converter.get_structure_hook(CachedResponse)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from copy import copy
 from typing import Any, Protocol
 
 from .cattrs_stage import CattrStage
@@ -79,13 +80,16 @@ class SerializerPipeline:
         return value
 
     def copy(self) -> SerializerPipeline:
-        """Return a pipeline of the same stages (requests-cache API)."""
-        return SerializerPipeline(self.stages, self.name, self.is_binary)
+        """Return a pipeline of copies of the stages (requests-cache API)."""
+        return SerializerPipeline([copy(stage) for stage in self.stages], self.name, self.is_binary)
 
     def set_decode_content(self, decode_content: bool) -> None:
-        """Accepted for requests-cache code; bodies are always stored as bytes, so it changes
-        nothing here."""
+        """Accepted for requests-cache code, and set on the stages that have the option;
+        bodies are always stored as bytes, so it changes nothing here."""
         self.decode_content = decode_content
+        for stage in self.stages:
+            if hasattr(stage, "decode_content"):
+                stage.decode_content = decode_content
 
     def __str__(self) -> str:
         return self.name

@@ -254,6 +254,11 @@ class SignerStage:
         self._signer = itsdangerous.Signer(secret_key, salt=salt)
         self._bad_signature = itsdangerous.BadSignature
 
+    @property
+    def obj(self) -> Any:
+        """The ``itsdangerous.Signer`` (requests-cache's name for a stage's object)."""
+        return self._signer
+
     def dumps(self, value: bytes) -> bytes:
         return self._signer.sign(value)  # type: ignore[no-any-return]
 

@@ -67,8 +67,10 @@ def test_memory_uri_and_pipeline_helpers(tmp_path: Path) -> None:
     assert SQLiteCache(MEMORY_URI).db_path == ":memory:"
     copy = json_serializer.copy()
     assert copy is not json_serializer
-    assert copy.stages == json_serializer.stages
+    assert [type(stage) for stage in copy.stages] == [type(s) for s in json_serializer.stages]
     copy.set_decode_content(True)  # accepted; bodies are bytes either way
+    assert copy.stages[0].decode_content is True
+    assert json_serializer.stages[0].decode_content is False  # the copy has its own stages
     assert str(copy) == "json"
 
 
@@ -77,3 +79,33 @@ def test_format_file_size() -> None:
     assert format_file_size(5) == "5 bytes"
     assert format_file_size(3 * 1024) == "3.00 KiB"
     assert format_file_size(1024 * 1024 * 5000) == "4.88 GiB"
+
+
+def test_serializer_stages_as_requests_cache_builds_them(tmp_path: Path) -> None:
+    import gzip
+    import pickle
+
+    from cattrs import BaseConverter
+    from itsdangerous import Signer
+
+    from requests_cache_like import CachedResponse
+    from requests_cache_like.serializers import (
+        CattrStage,
+        SerializerPipeline,
+        Stage,
+        safe_pickle_serializer,
+        utf8_encoder,
+    )
+
+    response = CachedResponse(status_code=201, content=b"body")
+    assert pickle.loads(pickle.dumps(response)) == response  # equal by value, as in 1.x
+    assert CachedResponse(status_code=201) != CachedResponse(status_code=200)
+    assert isinstance(CattrStage(factory=BaseConverter).converter, BaseConverter)
+    signed = safe_pickle_serializer(secret_key="k")
+    assert isinstance(signed.stages[-1].obj, Signer)
+    gzipped = SerializerPipeline(
+        [json_serializer, utf8_encoder, Stage(dumps=gzip.compress, loads=gzip.decompress)]
+    )
+    storage = SQLiteDict(tmp_path / "c", serializer=gzipped)
+    storage["key"] = response
+    assert storage["key"] == response
