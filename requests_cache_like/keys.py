@@ -6,7 +6,8 @@ A key is 16 hex digits of BLAKE2b over a length-prefixed list of parts::
 
 The URL is normalised (scheme and host lower-cased, default port and fragment dropped,
 percent-encoding made canonical, query parameters sorted) and the ``ignored_parameters``
-are removed from the query, from JSON or form bodies, and from matched headers. The key does
+have their values replaced by ``REDACTED`` in the query, in JSON or form bodies and in matched
+headers: whether a request carries one changes the key, its value does not. The key does
 not depend on the serializer, the backend, the process or ``PYTHONHASHSEED``; changing any
 of the rules above means a new :data:`KEY_VERSION`.
 """
@@ -68,11 +69,12 @@ def _normalize_base(url: str) -> tuple[str, str, str, str, str]:
 
 
 def normalize_url(url: str, ignored_parameters: Iterable[str] = ()) -> str:
-    """Return ``url`` in canonical form, with ``ignored_parameters`` removed from its query."""
+    """Return ``url`` in canonical form, the values of ``ignored_parameters`` in its query
+    replaced by ``REDACTED`` (their presence still counts, their values do not)."""
     scheme, netloc, path, query, _ = _normalize_base(url)
     if query:
         ignored = set(ignored_parameters)
-        pairs = sorted(p for p in _query_pairs(query) if p[0] not in ignored)
+        pairs = sorted((n, REDACTED if n in ignored else v) for n, v in _query_pairs(query))
         query = _encode_query(pairs)
     return urlunsplit((scheme, netloc, path, query, ""))
 
@@ -120,9 +122,9 @@ def normalize_body(
 ) -> bytes:
     """Return the request body in canonical form for keying.
 
-    JSON bodies are re-encoded with sorted keys, form bodies with sorted fields; ignored
-    parameters are dropped from both. A multipart body's random boundary is replaced by a
-    fixed token. Other bodies are used as they are.
+    JSON bodies are re-encoded with sorted keys, form bodies with sorted fields; the values
+    of ignored parameters are replaced by ``REDACTED`` in both. A multipart body's random
+    boundary is replaced by a fixed token. Other bodies are used as they are.
     """
     raw = _body_bytes(body)
     if raw is None:
@@ -138,14 +140,14 @@ def normalize_body(
             return raw
         if content_root_key and isinstance(data, dict) and content_root_key in data:
             data = data[content_root_key]
-        data = _drop_keys(data, ignored, None)
+        data = _drop_keys(data, ignored, REDACTED)
         return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
     if content_type == "application/x-www-form-urlencoded":
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return raw
-        pairs = sorted(p for p in _query_pairs(text) if p[0] not in ignored)
+        pairs = sorted((n, REDACTED if n in ignored else v) for n, v in _query_pairs(text))
         return _encode_query(pairs).encode("utf-8")
     if content_type == "multipart/form-data":
         return _without_boundary(raw, headers.get("Content-Type") or "")
@@ -207,9 +209,9 @@ def normalize_headers(
     ignored = {p.lower() for p in ignored_parameters}
     lowered = {k.lower(): str(v) for k, v in headers.items()}
     if match_headers is True:
-        names = sorted(n for n in lowered if n not in ignored)
-    else:
-        names = sorted({n.lower() for n in match_headers})
+        # An ignored header counts by its presence, not its value (as in requests-cache).
+        return [f"{n}:{REDACTED if n in ignored else lowered[n]}" for n in sorted(lowered)]
+    names = sorted({n.lower() for n in match_headers})
     return [f"{name}:{lowered.get(name, '')}" for name in names]
 
 

@@ -211,16 +211,19 @@ class BaseCache:
         now = utcnow()
         seen: set[str] = set()
         for key, response in self.responses.readable_items():
-            if not isinstance(response, CachedResponse):
+            if not isinstance(response, Response):
                 continue  # not a response: listed with invalid=True below
             seen.add(key)
-            response.cache_key = key
-            is_expired = response.expires is not None and now >= response.expires
+            response.cache_key = key  # type: ignore[attr-defined]
+            expires = getattr(response, "expires", None)
+            is_expired = expires is not None and now >= expires
             if (is_expired and not expired) or (not is_expired and not valid):
                 continue
-            if older_than is not None and not response.is_older_than(older_than):
+            if older_than is not None and not (
+                isinstance(response, CachedResponse) and response.is_older_than(older_than)
+            ):
                 continue
-            yield response
+            yield response  # type: ignore[misc]  # a custom storage's look-alike, as in 1.x
         if invalid:
             for key in list(self.responses):
                 if key in seen:

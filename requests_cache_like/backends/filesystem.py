@@ -31,7 +31,7 @@ from .storage import is_default_format
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
 
-__all__ = ["FileCache", "FileDict", "LRUDict", "get_cache_dir"]
+__all__ = ["FileCache", "FileDict", "LRUDict", "get_cache_dir"]  # and LRUFileDict, lazily
 
 _EXTENSIONS = {"json": ".json", "yaml": ".yaml"}
 
@@ -253,3 +253,12 @@ class FileCache(BaseCache):
     def clear(self) -> None:
         self.responses.clear()
         self.redirects.clear()
+
+
+def __getattr__(name: str) -> Any:
+    # requests-cache defines LRUFileDict here; it lives in filesystem_lru, which imports this.
+    if name == "LRUFileDict":
+        from .filesystem_lru import LRUFileDict
+
+        return LRUFileDict
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

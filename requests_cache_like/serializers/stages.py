@@ -253,6 +253,10 @@ class SignerStage:
         itsdangerous = _require("itsdangerous", "security")
         self._signer = itsdangerous.Signer(secret_key, salt=salt)
         self._bad_signature = itsdangerous.BadSignature
+        # Both kinds at once: a miss for the cache, BadSignature for requests-cache code.
+        self._error = type(
+            "InvalidSignatureError", (DeserializationError, itsdangerous.BadSignature), {}
+        )
 
     @property
     def obj(self) -> Any:
@@ -266,4 +270,4 @@ class SignerStage:
         try:
             return self._signer.unsign(value)  # type: ignore[no-any-return]
         except self._bad_signature as exc:
-            raise DeserializationError("stored entry has a missing or invalid signature") from exc
+            raise self._error("stored entry has a missing or invalid signature") from exc

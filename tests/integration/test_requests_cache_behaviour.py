@@ -187,3 +187,15 @@ def test_update_copies_values_that_are_not_responses() -> None:
     assert target.responses["k"] == "v"
     assert target.redirects["a"] == "k"
     assert target.urls() == []
+
+
+def test_a_request_without_the_credential_is_not_answered_with_one_that_had_it() -> None:
+    session = CachedSession(backend="memory")
+    with Mocker() as mock:
+        mock.get(URL, text="private")
+        session.get(URL, params={"access_token": "alice"})
+        bob = session.get(URL, params={"access_token": "bob"})
+        anonymous = session.get(URL)
+    assert bob.from_cache is True  # the token's value is not part of the key
+    assert "access_token=REDACTED" in bob.url
+    assert anonymous.from_cache is False  # its presence is
