@@ -24,7 +24,6 @@ from .arguments import (
     warn_replaced_settings,
 )
 from .backends import BaseCache, init_backend
-from .concurrency import REFRESH_POOL as _refresh_pool  # noqa: F401 (tests wait on it)
 from .exchange import Exchange
 from .fast_path import (
     DISPATCH_HOOK,
@@ -354,13 +353,15 @@ class CacheMixin(SettingAttributes):
 
     @classmethod
     def wrap(cls, original_session: Session, **kwargs: Any) -> CacheMixin:
-        """Return a cached session with the state of ``original_session`` (auth, headers,
-        cookies, hooks, adapters, proxies, params, verify...)."""
+        """A cached session with ``original_session``'s state (auth, headers, adapters...)."""
         session = cls(**kwargs)
         for attr in WRAPPED_ATTRIBUTES:
             setattr(session, attr, getattr(original_session, attr))
         session.adapters = original_session.adapters  # type: ignore[attr-defined]
         return session
+
+    def __getstate__(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} cannot be pickled (open connections)")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}(cache={self.cache!r}, settings={self._settings!r})>"

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import EntryTooLargeError
+from ..policy.expiration import NEVER_EXPIRE
 from ..serializers import init_serializer
 from ._util import import_client, reuse_or_connect, storage_errors
 from .base import BaseCache, BaseStorage
@@ -225,11 +226,14 @@ class MongoCache(MongoClientCache):
         return None
 
     def set_ttl(self, ttl: int | timedelta | None, overwrite: bool = False) -> None:
-        """Make the server delete responses ``ttl`` after they were stored (None removes it).
+        """Make the server delete responses ``ttl`` after they were stored (None or
+        ``NEVER_EXPIRE`` removes it).
 
         An existing TTL is kept unless ``overwrite`` is True.
         """
         seconds = int(ttl.total_seconds()) if isinstance(ttl, timedelta) else ttl
+        if seconds == NEVER_EXPIRE and not isinstance(seconds, bool):
+            seconds = None  # requests-cache's spelling of "no TTL"
         if seconds is not None and (
             isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0
         ):

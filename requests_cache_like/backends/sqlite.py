@@ -289,9 +289,12 @@ class SQLiteDict(BaseStorage):
             rows = cursor.execute(sql, params).fetchall()
         for row_key, value in rows:
             try:
-                yield self.deserialize(row_key, value)
+                item = self.deserialize(row_key, value)
             except Exception:
                 continue
+            if isinstance(item, CachedResponse):
+                item.__dict__["cache_key"] = row_key  # as on every other read
+            yield item
 
     def size(self) -> int:
         """Return the database file's size in bytes."""
@@ -380,7 +383,7 @@ class SQLiteCache(BaseCache):
         """Delete everything; if the file is unreadable, start it afresh."""
         try:
             super().clear()
-        except StorageError:
+        except (StorageError, OSError):
             self.close()
             if self.db_path != ":memory:":
                 Path(self.db_path).unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from typing import Any
 import pymongo
 import pytest
 
-from requests_cache_like import CachedResponse, CachedSession
+from requests_cache_like import NEVER_EXPIRE, CachedResponse, CachedSession
 from requests_cache_like.backends import MongoCache, init_backend
 from requests_cache_like.demo import LocalOrigin
 from requests_cache_like.exceptions import EntryTooLargeError, StorageError
@@ -117,6 +117,8 @@ def test_set_ttl_creates_keeps_overwrites_and_removes_the_index(cache: MongoCach
     cache.set_ttl(None, overwrite=True)
     assert cache.get_ttl() is None
     assert ttl_indexes(cache) == []
+    cache.set_ttl(NEVER_EXPIRE, overwrite=True)  # requests-cache's "no TTL": nothing to drop
+    assert cache.get_ttl() is None
 
 
 def test_set_ttl_accepts_a_timedelta(cache: MongoCache) -> None:
@@ -124,7 +126,7 @@ def test_set_ttl_accepts_a_timedelta(cache: MongoCache) -> None:
     assert cache.get_ttl() == 300
 
 
-@pytest.mark.parametrize("bad", [-1, True, "60", 1.5, timedelta(seconds=-5)])
+@pytest.mark.parametrize("bad", [-2, True, "60", 1.5, timedelta(seconds=-5)])
 def test_bad_ttl_is_a_value_error(cache: MongoCache, bad: Any) -> None:
     with pytest.raises(ValueError, match="ttl"):
         cache.set_ttl(bad)

@@ -199,3 +199,10 @@ def test_a_request_without_the_credential_is_not_answered_with_one_that_had_it()
     assert bob.from_cache is True  # the token's value is not part of the key
     assert "access_token=REDACTED" in bob.url
     assert anonymous.from_cache is False  # its presence is
+
+
+def test_a_session_cannot_be_pickled() -> None:
+    import pickle
+
+    with pytest.raises(NotImplementedError, match="cannot be pickled"):
+        pickle.dumps(CachedSession(backend="memory"))

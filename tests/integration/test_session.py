@@ -25,6 +25,7 @@ from requests_cache_like import (
     CacheSettings,
 )
 from requests_cache_like import session as session_module
+from requests_cache_like.concurrency import REFRESH_POOL
 from requests_cache_like.demo import LocalOrigin
 
 SessionFactory = Callable[..., CachedSession]
@@ -40,7 +41,7 @@ def clock() -> Iterator[time_machine.Traveller]:
 
 
 def wait_for_refreshes() -> None:
-    assert session_module._refresh_pool.wait_idle(timeout=30), "background refresh hung"
+    assert REFRESH_POOL.wait_idle(timeout=30), "background refresh hung"
 
 
 class Validated:

@@ -25,7 +25,7 @@ from requests.structures import CaseInsensitiveDict
 from requests_mock import Adapter
 
 from requests_cache_like import CachedSession
-from requests_cache_like import session as session_module
+from requests_cache_like.concurrency import REFRESH_POOL
 from requests_cache_like.demo import LocalOrigin
 
 SessionFactory = Callable[..., CachedSession]
@@ -52,7 +52,7 @@ def http_date(moment: datetime) -> str:
 
 
 def wait_for_refreshes() -> None:
-    assert session_module._refresh_pool.wait_idle(timeout=30), "background refresh hung"
+    assert REFRESH_POOL.wait_idle(timeout=30), "background refresh hung"
 
 
 def mocked(session: CachedSession) -> Adapter:
