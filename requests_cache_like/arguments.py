@@ -49,6 +49,9 @@ SETTING_ARGS = frozenset(
         "stale_while_revalidate",
         "content_root_key",
         "autoclose",
+        "single_flight",
+        "lock_timeout",
+        "cleanup_interval",
     }
 )
 _SESSION_ARGS = SETTING_ARGS | {"cache_name", "backend", "serializer"}
@@ -185,16 +188,19 @@ class SettingAttributes:
     always_revalidate: SettingAttribute[bool] = SettingAttribute()
     autoclose: SettingAttribute[bool] = SettingAttribute()
     cache_control: SettingAttribute[bool] = SettingAttribute()
+    cleanup_interval: SettingAttribute[float | None] = SettingAttribute()
     content_root_key: SettingAttribute[str | None] = SettingAttribute()
     disabled: SettingAttribute[bool] = SettingAttribute()
     expire_after: SettingAttribute[ExpirationTime] = SettingAttribute()
     filter_fn: SettingAttribute[FilterCallback | None] = SettingAttribute()
     ignored_parameters: SettingAttribute[tuple[str, ...]] = SettingAttribute()
     key_fn: SettingAttribute[KeyCallback | None] = SettingAttribute()
+    lock_timeout: SettingAttribute[float] = SettingAttribute()
     match_headers: SettingAttribute[bool | tuple[str, ...]] = SettingAttribute()
     on_backend_error: SettingAttribute[str] = SettingAttribute()
     only_if_cached: SettingAttribute[bool] = SettingAttribute()
     read_only: SettingAttribute[bool] = SettingAttribute()
+    single_flight: SettingAttribute[bool] = SettingAttribute()
     stale_if_error: SettingAttribute[StaleWindow] = SettingAttribute()
     stale_while_revalidate: SettingAttribute[StaleWindow] = SettingAttribute()
     urls_expire_after: SettingAttribute[Any] = SettingAttribute()

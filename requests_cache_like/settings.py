@@ -143,6 +143,28 @@ def _stale_while_revalidate(value: Any) -> StaleWindow:
     return _stale_window(value, "stale_while_revalidate")
 
 
+def _seconds(value: Any, name: str, optional: bool) -> float | None:
+    """A duration in seconds (> 0) from a number or a timedelta; None (or 0) when optional."""
+    if optional and (value is None or (value == 0 and not isinstance(value, bool))):
+        return None
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e9:
+        return float(value)
+    accepted = "seconds > 0 as a number or a timedelta" + (", or None (off)" if optional else "")
+    raise ValueError(f"{name}={value!r}; accepted: {accepted}")
+
+
+def _lock_timeout(value: Any) -> float:
+    seconds = _seconds(value, "lock_timeout", optional=False)
+    assert seconds is not None  # not optional: never None
+    return seconds
+
+
+def _cleanup_interval(value: Any) -> float | None:
+    return _seconds(value, "cleanup_interval", optional=True)
+
+
 #: What a session does when its storage fails: raise the error, or answer from the origin.
 BACKEND_ERROR_MODES = ("raise", "bypass")
 
@@ -191,6 +213,8 @@ class CacheSettings:
     always_revalidate: bool = field(default=False, validator=_check_bool)
     autoclose: bool = field(default=True, validator=_check_bool)
     cache_control: bool = field(default=False, validator=_check_bool)
+    #: Seconds between background removals of expired entries; None: off.
+    cleanup_interval: float | None = field(default=None, converter=_cleanup_interval)
     content_root_key: str | None = field(default=None, validator=_check_optional_str)
     disabled: bool = field(default=False, validator=_check_bool)
     expire_after: ExpirationTime = field(default=NEVER_EXPIRE, converter=_expire_after)
@@ -203,9 +227,13 @@ class CacheSettings:
     )
     on_backend_error: str = field(default="raise", validator=_check_backend_error_mode)
     key_fn: KeyCallback | None = field(default=None, validator=_check_callable)
+    #: Longest wait, in seconds, for another fetcher of the same key (and a lease's lifetime).
+    lock_timeout: float = field(default=30.0, converter=_lock_timeout)
     match_headers: bool | tuple[str, ...] = field(default=False, converter=_match_headers)
     only_if_cached: bool = field(default=False, validator=_check_bool)
     read_only: bool = field(default=False, validator=_check_bool)
+    #: Concurrent misses of one key make one origin request; the others wait for its answer.
+    single_flight: bool = field(default=True, validator=_check_bool)
     stale_if_error: StaleWindow = field(default=False, converter=_stale_if_error)
     stale_while_revalidate: StaleWindow = field(default=False, converter=_stale_while_revalidate)
     urls_expire_after: tuple[ExpirationPattern, ...] = field(
