@@ -18,20 +18,20 @@ from typing import TYPE_CHECKING, Any
 from attrs import define, evolve, field
 from requests import PreparedRequest, Request, Response
 from requests.exceptions import RequestException
-from requests.structures import CaseInsensitiveDict
 
 from .backends.base import BaseCache
 from .concurrency import REFRESH_POOL
 from .keys import settings_key, variant_key
-from .lookup import answer_from, lookup
+from .lookup import answer_from, gateway_timeout, lookup, not_modified
 from .models import CachedRequest, CachedResponse
 from .models.raw import rewind_stream
 from .models.response import set_response_attributes, utcnow
 from .policy import Plan, PlanAction, Rules, StoreDecision, plan_request, store_decision
-from .policy.messages import not_modified_headers, unstorable_headers, vary_names
+from .policy.messages import unstorable_headers, vary_names
 from .policy.plan import PLAN_BYPASS, PLAN_FETCH, conditional_headers
 from .policy.respond import Outcome, Reply, head_agrees, on_error, refresh_headers, respond
 from .redirects import PENDING_STORE, PendingStore
+from .single_flight import fetch_once, refresh_under_lease, shares_fetch
 from .storage_guard import StorageGuard
 
 if TYPE_CHECKING:
@@ -84,10 +84,21 @@ class Exchange:
     def answer(self, known_miss: bool = False) -> Response:
         """Answer the request: from the cache, or from the origin as the plan says.
         ``known_miss``: nothing is stored under the key (just read), so it is not read again."""
-        rules = self.rules
-        if not rules.cacheable:
+        if not self.rules.cacheable:
             return self.fetch(PLAN_BYPASS, None, None)
-        headers = self.request.headers
+        primary, selected, plan, now = self.plan(known_miss)
+        early = self.answer_from_cache(plan, primary, selected, now)
+        if early is not None:
+            return early
+        if shares_fetch(self, plan):
+            return fetch_once(self, plan, primary, selected)
+        return self.fetch(plan, primary, selected)
+
+    def plan(
+        self, known_miss: bool = False
+    ) -> tuple[CachedResponse | None, CachedResponse | None, Plan, datetime]:
+        """Read what is stored for the request and plan it: ``(primary, selected, plan, now)``."""
+        rules = self.rules
         primary = selected = None
         if not (rules.force_refresh or known_miss):
             primary, selected = lookup(
@@ -95,44 +106,32 @@ class Exchange:
                 self.key,
                 lambda: self.key_as("GET"),
                 self.method,
-                headers,
+                self.request.headers,
                 rules,
                 self.send_kwargs.get("allow_redirects", True),
             )
         now = utcnow()
-        plan = plan_request(headers, selected, rules, now)
-        action = plan.action
+        return primary, selected, plan_request(self.request.headers, selected, rules, now), now
+
+    def answer_from_cache(
+        self,
+        plan: Plan,
+        primary: CachedResponse | None,
+        selected: CachedResponse | None,
+        now: datetime,
+    ) -> Response | None:
+        """The answer when ``plan`` needs no origin request, else None."""
+        action, headers, rules = plan.action, self.request.headers, self.rules
         if action is PlanAction.SERVE and selected is not None:
             return answer_from(selected, self.method, headers, rules, now)
         if action is PlanAction.NOT_MODIFIED and selected is not None:
-            return self.not_modified(selected, now)
+            return not_modified(selected, self.method, self.rules, now)
         if action is PlanAction.GATEWAY_TIMEOUT:
-            return self.gateway_timeout()
+            return gateway_timeout(self.request, self.key, self.settings.ignored_parameters)
         if action is PlanAction.SERVE_STALE_AND_REFRESH and selected is not None:
             self.refresh_in_background(primary, selected)
             return answer_from(selected, self.method, headers, rules, now)
-        return self.fetch(plan, primary, selected)
-
-    def not_modified(self, stored: CachedResponse, now: datetime) -> CachedResponse:
-        """A 304 built from the stored response, for the application's own conditional
-        request (RFC 9110 §15.4.5)."""
-        response = answer_from(stored, self.method, {}, self.rules, now).copy()
-        response.status_code, response.reason = 304, "Not Modified"
-        response.headers = CaseInsensitiveDict(not_modified_headers(response.headers))
-        response._content = b""
-        return response
-
-    def gateway_timeout(self) -> CachedResponse:
-        """A 504 made by the cache: nothing usable is stored and it may not ask the origin."""
-        response = CachedResponse(
-            url=self.request.url or "",
-            status_code=504,
-            reason="Not Cached",
-            request=CachedRequest.from_request(self.request, self.settings.ignored_parameters),
-            expires=None,
-        )
-        response.cache_key = self.key
-        return response
+        return None
 
     def refresh_in_background(self, primary: CachedResponse | None, stale: CachedResponse) -> None:
         """Queue a refresh of ``stale`` (revalidating it when it has validators, RFC 5861 §3);
@@ -143,7 +142,8 @@ class Exchange:
         plan = Plan(PlanAction.REVALIDATE if validators else PlanAction.FETCH, validators)
         refresh = evolve(self, request=request, defer_store=False)
         # The caller holds ``stale``: a 304 freshens a copy of it, never theirs.
-        REFRESH_POOL.submit(self.key, lambda: refresh.fetch(plan, primary, stale.copy()))
+        job = lambda: refresh.fetch(plan, primary, stale.copy())  # noqa: E731
+        REFRESH_POOL.submit(self.key, lambda: refresh_under_lease(refresh, job))
 
     # -- the origin ---------------------------------------------------------------------------
     def fetch(
@@ -190,7 +190,7 @@ class Exchange:
             return answer_from(selected, self.method, self.request.headers, self.rules, utcnow())
         if fallback == "gateway_timeout":
             logger.warning("Cannot revalidate %s (%s): answering 504", self.request.url, exc)
-            return self.gateway_timeout()
+            return gateway_timeout(self.request, self.key, self.settings.ignored_parameters)
         raise exc
 
     def apply(

@@ -7,18 +7,21 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from requests import PreparedRequest
+from requests.structures import CaseInsensitiveDict
+
 from .keys import variant_key
-from .models import CachedResponse
+from .models import CachedRequest, CachedResponse
 from .policy import Rules, build_rules
 from .policy.freshness import age_header
-from .policy.messages import variants_match
+from .policy.messages import not_modified_headers, variants_match
 from .policy.select import byte_slice, range_usable, same_range, variant_needed
 from .settings import DEFAULT_OPTIONS
 
 if TYPE_CHECKING:
     from .settings import CacheSettings, RequestOptions
 
-__all__ = ["answer_from", "lookup", "rules_for"]
+__all__ = ["answer_from", "gateway_timeout", "lookup", "not_modified", "rules_for"]
 
 _RULES_MEMO_LIMIT = 256
 
@@ -112,4 +115,31 @@ def answer_from(
             response.headers["Content-Length"] = str(end - start + 1)
     if head:
         response._content = b""
+    return response
+
+
+def not_modified(
+    stored: CachedResponse, method: str, rules: Rules, now: datetime
+) -> CachedResponse:
+    """A 304 built from the stored response, for the application's own conditional request
+    (RFC 9110 §15.4.5)."""
+    response = answer_from(stored, method, {}, rules, now).copy()
+    response.status_code, response.reason = 304, "Not Modified"
+    response.headers = CaseInsensitiveDict(not_modified_headers(response.headers))
+    response._content = b""
+    return response
+
+
+def gateway_timeout(
+    request: PreparedRequest, key: str, ignored_parameters: tuple[str, ...]
+) -> CachedResponse:
+    """A 504 made by the cache: nothing usable is stored and it may not ask the origin."""
+    response = CachedResponse(
+        url=request.url or "",
+        status_code=504,
+        reason="Not Cached",
+        request=CachedRequest.from_request(request, ignored_parameters),
+        expires=None,
+    )
+    response.cache_key = key
     return response

@@ -40,6 +40,7 @@ class StorageGuard:
     def __init__(self, owner: _Owner) -> None:
         self._owner = owner
         self._failing: set[str] = set()  # "reads" / "writes" while storage fails
+        self._lease_warned = False
 
     def read(self, key: str, follow_redirects: bool) -> CachedResponse | None:
         """Return the response stored under ``key`` (or its redirect alias), or None."""
@@ -58,6 +59,13 @@ class StorageGuard:
             self.write(lambda: self._owner.cache.delete(key))
             return None
         return cached
+
+    def lease_failed(self, error: Exception) -> None:
+        """A lease could not be taken or given back: the request goes on without it; logged
+        at WARNING once until leases work again."""
+        first, self._lease_warned = not self._lease_warned, True
+        level = logging.WARNING if first else logging.DEBUG
+        logger.log(level, "Single-flight lease unavailable, fetching without it: %s", error)
 
     def write(self, write: Callable[[], object]) -> bool:
         """Run a write; return False if it did not happen."""

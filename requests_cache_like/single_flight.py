@@ -1,0 +1,174 @@
+"""Single-flight: concurrent misses (and revalidations) of one key make one origin request.
+
+In one process, the first thread to miss a key leads a *flight*; the others wait for it (at
+most ``lock_timeout`` seconds) and are then answered from what it stored. Across processes
+and machines the leader also takes the key's *lease* in the storage
+(:mod:`.backends.leases`); a leader that finds the lease taken waits for the other
+process's answer to appear in the cache, polling with a growing pause, and sends its own
+request once the lease is free or ``lock_timeout`` has passed. A response that turns out not
+to be storable leaves the waiters to send their own requests: nobody is ever answered with
+an error for having waited.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .backends.leases import Leases, leases_for
+from .policy import Plan, PlanAction
+
+if TYPE_CHECKING:
+    from requests import Response
+
+    from .exchange import Exchange
+    from .models import CachedResponse
+
+__all__ = ["FLIGHTS", "Flights", "fetch_once", "refresh_under_lease", "shares_fetch"]
+
+#: Pauses between looks at the cache while another process holds the lease, in seconds.
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.01, 0.25
+_SHARED_ACTIONS = (PlanAction.FETCH, PlanAction.REVALIDATE)
+
+
+class Flights:
+    """The keys being fetched in this process, each with an event set when its fetch ends."""
+
+    def __init__(self) -> None:
+        self._joined = threading.Condition()
+        self._events: dict[tuple[int, str], threading.Event] = {}
+        self._waiting: dict[tuple[int, str], int] = {}
+
+    def join(self, cache_id: int, key: str) -> tuple[threading.Event, bool]:
+        """Return the flight's event, and True if the caller leads it (nobody else does)."""
+        with self._joined:
+            event = self._events.get((cache_id, key))
+            if event is None:
+                event = self._events[(cache_id, key)] = threading.Event()
+                return event, True
+            self._waiting[(cache_id, key)] = self._waiting.get((cache_id, key), 0) + 1
+            self._joined.notify_all()
+            return event, False
+
+    def land(self, cache_id: int, key: str, event: threading.Event) -> None:
+        """End the flight: waiters wake up and read the cache."""
+        with self._joined:
+            if self._events.get((cache_id, key)) is event:
+                del self._events[(cache_id, key)]
+                self._waiting.pop((cache_id, key), None)
+        event.set()
+
+    def wait_for_waiters(self, cache_id: int, key: str, count: int, timeout: float) -> bool:
+        """Block until ``count`` callers wait on the flight of ``key`` (for observing it)."""
+        with self._joined:
+            return self._joined.wait_for(
+                lambda: self._waiting.get((cache_id, key), 0) >= count, timeout
+            )
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
+FLIGHTS = Flights()
+
+
+def shares_fetch(exchange: Exchange, plan: Plan) -> bool:
+    """True if this origin request may be shared with concurrent ones for the same key:
+    single-flight is on, it is a miss or a revalidation of a safe method the cache stores,
+    and the caller did not ask for a request of its own."""
+    rules = exchange.rules
+    return (
+        exchange.settings.single_flight
+        and plan.action in _SHARED_ACTIONS
+        and exchange.method in ("GET", "HEAD")
+        and not (rules.force_refresh or rules.read_only or exchange.defer_store)
+    )
+
+
+def fetch_once(
+    exchange: Exchange,
+    plan: Plan,
+    primary: CachedResponse | None,
+    selected: CachedResponse | None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Response:
+    """Answer a miss or revalidation with one origin request per key across threads (and,
+    through the storage's lease, across processes)."""
+    cache_id = id(exchange.cache)
+    event, leader = FLIGHTS.join(cache_id, exchange.key)
+    if not leader:
+        event.wait(exchange.settings.lock_timeout)
+        return _answer_after_wait(exchange)
+    try:
+        return _lead(exchange, plan, primary, selected, sleep)
+    finally:
+        FLIGHTS.land(cache_id, exchange.key, event)
+
+
+def _answer_after_wait(exchange: Exchange) -> Response:
+    """The answer once another fetch of the key ended: from the cache if it stored a usable
+    response, else from a request of this caller's own."""
+    primary, selected, plan, now = exchange.plan()
+    answer = exchange.answer_from_cache(plan, primary, selected, now)
+    return answer if answer is not None else exchange.fetch(plan, primary, selected)
+
+
+def _lead(
+    exchange: Exchange,
+    plan: Plan,
+    primary: CachedResponse | None,
+    selected: CachedResponse | None,
+    sleep: Callable[[float], None],
+) -> Response:
+    """Fetch under the key's lease; while another process holds it, wait for its answer."""
+    timeout = exchange.settings.lock_timeout
+    deadline = time.monotonic() + timeout
+    owner, pause = uuid.uuid4().hex, _FIRST_PAUSE
+    leases = leases_for(exchange.cache)
+    while True:
+        try:
+            taken = leases.acquire(exchange.key, owner, timeout)
+        except Exception as exc:  # any client's error: a lease is never worth a failed request
+            exchange.guard.lease_failed(exc)
+            taken = None  # cannot tell: fetch without the lease
+        if taken is not False:
+            try:
+                return exchange.fetch(plan, primary, selected)
+            finally:
+                if taken:
+                    _release(exchange, leases, owner)
+        if time.monotonic() >= deadline:
+            return exchange.fetch(plan, primary, selected)  # the holder is too slow
+        sleep(pause)
+        pause = min(pause * 2, _LONGEST_PAUSE)
+        primary, selected, plan, now = exchange.plan()
+        answer = exchange.answer_from_cache(plan, primary, selected, now)
+        if answer is not None:
+            return answer
+
+
+def _release(exchange: Exchange, leases: Leases, owner: str) -> None:
+    try:
+        leases.release(exchange.key, owner)
+    except Exception as exc:  # it expires by itself
+        exchange.guard.lease_failed(exc)
+
+
+def refresh_under_lease(exchange: Exchange, refresh: Callable[[], object]) -> None:
+    """Run a background refresh only if no other process is refreshing the key (it holds
+    the lease): one refresh per key across processes."""
+    leases, owner = leases_for(exchange.cache), uuid.uuid4().hex
+    try:
+        taken = leases.acquire(exchange.key, owner, exchange.settings.lock_timeout)
+    except Exception as exc:
+        exchange.guard.lease_failed(exc)
+        taken = True  # cannot tell: refresh anyway (this process already runs one per key)
+    if not taken:
+        return
+    try:
+        refresh()
+    finally:
+        _release(exchange, leases, owner)
