@@ -3,6 +3,7 @@ across processes sharing a backend (through leases held in the storage)."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -257,3 +258,25 @@ def test_background_refresh_skips_a_key_another_process_refreshes(
         session.get(url)
         assert REFRESH_POOL.wait_idle(timeout=30)
     assert gated.hits["/swr"] == 2  # with the lease free, this process refreshes
+
+
+class FailingLeases:
+    def acquire(self, key: str, owner: str, ttl: float) -> bool:
+        raise ConnectionError("lease storage is down")
+
+    def release(self, key: str, owner: str) -> None:
+        raise ConnectionError("lease storage is down")
+
+
+def test_a_lease_that_cannot_be_taken_never_fails_the_request(
+    gated: GatedOrigin, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="requests_cache_like.storage_guard")
+    session = CachedSession(str(tmp_path / "down.sqlite"))
+    session.cache.__dict__["_leases"] = FailingLeases()
+    first = session.get(gated.url("/down"))
+    second = session.get(gated.url("/down-too"))
+    assert (first.status_code, second.status_code) == (200, 200)
+    warnings = [r for r in caplog.records if "lease unavailable" in r.getMessage()]
+    assert len(warnings) == 2
+    assert [r.levelname for r in warnings] == ["WARNING", "DEBUG"]  # logged once at WARNING
