@@ -8,7 +8,14 @@ from typing import Any
 
 from attrs import frozen
 
-__all__ = ["CacheDirectives", "has_cache_headers", "parse_cache_control", "request_directives"]
+__all__ = [
+    "MAX_DELTA_SECONDS",
+    "CacheDirectives",
+    "bounded_int",
+    "has_cache_headers",
+    "parse_cache_control",
+    "request_directives",
+]
 
 #: RFC 9111 §1.2.2: delta-seconds too large to represent are taken as 2**31.
 MAX_DELTA_SECONDS = 2**31
@@ -89,12 +96,25 @@ def _split_directives(value: str) -> list[tuple[str, str | None]]:
     return pairs
 
 
+def bounded_int(digits: str, limit: int) -> int:
+    """Return the value of a string of ASCII digits, or ``limit`` if it is larger.
+
+    Never ``int()`` of the whole string: Python refuses more than 4,300 digits (ValueError),
+    and a header value can be longer than that.
+    """
+    significant = digits.lstrip("0")
+    if len(significant) > len(str(limit)):
+        return limit
+    return min(int(significant or "0"), limit)
+
+
 def _delta_seconds(arg: str | None) -> int:
-    """Parse delta-seconds; invalid values become 0 (treated as already stale)."""
+    """Parse delta-seconds; invalid values (negative, fractional, empty, not ASCII digits)
+    become 0, treated as already stale; values past 2**31 are 2**31 (RFC 9111 §1.2.2)."""
     # isascii: str.isdigit() also accepts digits such as "²" that int() rejects.
     if arg is None or not (arg.isascii() and arg.isdigit()):
         return 0
-    return min(int(arg), MAX_DELTA_SECONDS)
+    return bounded_int(arg, MAX_DELTA_SECONDS)
 
 
 _INT_DIRECTIVES = {

@@ -11,12 +11,15 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
-from .directives import MAX_DELTA_SECONDS, CacheDirectives
+from .directives import MAX_DELTA_SECONDS, CacheDirectives, bounded_int
 
 __all__ = [
+    "EARLIEST",
     "HEURISTICALLY_CACHEABLE",
     "HEURISTIC_FRACTION",
     "HEURISTIC_LIMIT",
+    "LATEST",
+    "MAX_DELTA",
     "UNDERSTOOD_STATUSES",
     "age_header",
     "age_value",
@@ -25,6 +28,7 @@ __all__ = [
     "freshness_lifetime",
     "parse_http_date",
     "parse_http_date_strict",
+    "shift",
 ]
 
 #: RFC 9110 §15.1: status codes whose responses are heuristically cacheable.
@@ -49,6 +53,12 @@ HEURISTIC_FRACTION = 0.1
 #: Upper bound of a heuristic lifetime, so a very old Last-Modified cannot pin a response
 #: for months.
 HEURISTIC_LIMIT = timedelta(days=1)
+#: RFC 9111 §1.2.2: the largest delta-seconds a cache needs to represent; ages and freshness
+#: lifetimes are capped at it, however far apart the dates they come from are.
+MAX_DELTA = timedelta(seconds=MAX_DELTA_SECONDS)
+#: The range of times the policy computes with (aware UTC).
+EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+LATEST = datetime.max.replace(tzinfo=timezone.utc)
 
 #: RFC 9110 §5.6.7: a two-digit year more than 50 years ahead is in the past century.
 _FIFTY_YEARS = timedelta(days=50 * 365.25)
@@ -63,9 +73,20 @@ _DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)"
 _LONG_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _TIME = r"(\d\d):(\d\d):(\d\d)"
 # RFC 9110 §5.6.7: the three forms a recipient must accept, and nothing looser.
-_IMF_FIXDATE = re.compile(rf"{_DAY}, (\d\d) ([a-z]{{3}}) (\d{{4}}) {_TIME} gmt", re.IGNORECASE)
-_RFC850 = re.compile(rf"{_LONG_DAY}, (\d\d)-([a-z]{{3}})-(\d\d) {_TIME} gmt", re.IGNORECASE)
-_ASCTIME = re.compile(rf"{_DAY} ([a-z]{{3}}) ([ \d]\d) {_TIME} (\d{{4}})", re.IGNORECASE)
+# re.ASCII: a DIGIT is 0-9 (RFC 5234), not any Unicode digit.
+_FLAGS = re.IGNORECASE | re.ASCII
+_IMF_FIXDATE = re.compile(rf"{_DAY}, (\d\d) ([a-z]{{3}}) (\d{{4}}) {_TIME} gmt", _FLAGS)
+_RFC850 = re.compile(rf"{_LONG_DAY}, (\d\d)-([a-z]{{3}})-(\d\d) {_TIME} gmt", _FLAGS)
+_ASCTIME = re.compile(rf"{_DAY} ([a-z]{{3}}) ([ \d]\d) {_TIME} (\d{{4}})", _FLAGS)
+
+
+def shift(moment: datetime, delta: timedelta) -> datetime:
+    """Return ``moment + delta``, held within the datetime range (:data:`EARLIEST`,
+    :data:`LATEST`) instead of raising ``OverflowError``."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return LATEST if delta > timedelta(0) else EARLIEST
 
 
 def parse_http_date(
@@ -79,6 +100,9 @@ def parse_http_date(
     ``Expires`` means "already stale". A two-digit RFC 850 year more than 50 years ahead of
     ``now`` is taken as the previous century (§5.6.7); without ``now``, years 50-99 are
     19xx and 00-49 are 20xx (RFC 5322 §4.3).
+
+    Never raises: a date a datetime cannot hold (year 0, year 10000, 30 February) is not
+    an HTTP-date either.
 
     ``lenient=True`` is for dates a user writes (``expire_after="..."``): any RFC 5322 date
     is also accepted, with a numeric or named zone (``+0200``, ``EST``).
@@ -99,11 +123,12 @@ def parse_http_date_strict(value: str | None, now: datetime | None = None) -> da
 def _parse_rfc5322(value: str) -> datetime | None:
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        # A zone offset can carry 01 Jan 0001 +0100 out of the datetime range.
+        return parsed.astimezone(timezone.utc)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def _parse_strict(value: str, now: datetime | None) -> datetime | None:
@@ -141,8 +166,11 @@ def _parse_strict(value: str, now: datetime | None) -> datetime | None:
         )
     except ValueError:
         return None
-    if rfc850 and now is not None and parsed - now > _FIFTY_YEARS:
-        parsed = parsed.replace(year=parsed.year - 100)
+    if rfc850 and now is not None and parsed - now > _FIFTY_YEARS and parsed.year > 100:
+        try:
+            parsed = parsed.replace(year=parsed.year - 100)
+        except ValueError:  # 29 February of a year whose previous century is no leap year
+            return None
     return parsed
 
 
@@ -158,7 +186,10 @@ class AgedResponse(Protocol):
 def current_age(stored: AgedResponse, now: datetime) -> timedelta:
     """Return the age of a stored response now (RFC 9111 §4.2.3): its corrected initial age
     plus the time it has been stored. Override mode stores no initial age (0)."""
-    return timedelta(seconds=stored.initial_age) + max(timedelta(0), now - stored.created_at)
+    initial_age = stored.initial_age
+    if not 0.0 <= initial_age <= MAX_DELTA_SECONDS:  # also NaN: not one this cache stored
+        initial_age = MAX_DELTA_SECONDS if initial_age > 0 else 0.0
+    return timedelta(seconds=initial_age) + max(timedelta(0), now - stored.created_at)
 
 
 def age_header(stored: AgedResponse, now: datetime) -> str:
@@ -169,7 +200,8 @@ def age_header(stored: AgedResponse, now: datetime) -> str:
 def age_value(headers: Mapping[str, str]) -> int:
     """Return the ``Age`` a response arrived with, in seconds (RFC 9111 §5.1).
 
-    Of a list, the first member counts; an invalid value is ignored (0).
+    Of a list, the first member counts; an invalid value (negative, fractional, not ASCII
+    digits) is ignored (0), and one past 2**31 is 2**31 (§1.2.2).
     """
     raw = headers.get("Age")
     if raw is None:
@@ -177,7 +209,7 @@ def age_value(headers: Mapping[str, str]) -> int:
     first = raw.split(",", 1)[0].strip()
     if not (first.isascii() and first.isdigit()):
         return 0
-    return min(int(first), MAX_DELTA_SECONDS)
+    return bounded_int(first, MAX_DELTA_SECONDS)
 
 
 def corrected_initial_age(
@@ -187,21 +219,24 @@ def corrected_initial_age(
 
     The larger of the apparent age (from ``Date``) and the ``Age`` header plus the time the
     request took, so clocks that disagree never make a response look younger than it is.
+    Capped at 2**31 seconds (§1.2.2), however old the ``Date``.
     """
     date = parse_http_date(headers.get("Date"), response_time)
     apparent_age = max(timedelta(0), response_time - date) if date else timedelta(0)
     response_delay = max(timedelta(0), response_time - request_time)
     corrected_age_value = timedelta(seconds=age_value(headers)) + response_delay
-    return max(apparent_age, corrected_age_value)
+    return min(max(apparent_age, corrected_age_value), MAX_DELTA)
 
 
 def _expires_lifetime(headers: Mapping[str, str], response_time: datetime) -> timedelta:
-    """``Expires`` minus ``Date`` (RFC 9111 §4.2.1); an invalid ``Expires`` is already stale."""
+    """``Expires`` minus ``Date`` (RFC 9111 §4.2.1), at most 2**31 seconds (§1.2.2); an
+    invalid ``Expires`` (not an HTTP-date, or a year a datetime cannot hold) is already stale
+    (§5.3)."""
     expires = parse_http_date(headers.get("Expires"), response_time)
     if expires is None:
         return timedelta(0)
     date = parse_http_date(headers.get("Date"), response_time) or response_time
-    return max(timedelta(0), expires - date)
+    return min(max(timedelta(0), expires - date), MAX_DELTA)
 
 
 def _heuristic_lifetime(headers: Mapping[str, str], response_time: datetime) -> timedelta | None:

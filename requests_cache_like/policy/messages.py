@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from .directives import parse_cache_control
+from .directives import bounded_int, parse_cache_control
 from .freshness import parse_http_date
 
 __all__ = [
@@ -166,8 +166,15 @@ def variants_match(
     return vary_values(names, stored_request) == vary_values(names, request)
 
 
-_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE)
-_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
+_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE | re.ASCII)
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE | re.ASCII)
+#: Byte positions past this are all "beyond any representation" (and never int() of a
+#: string longer than Python converts).
+_MAX_POSITION = 2**63 - 1
+
+
+def _position(digits: str) -> int:
+    return bounded_int(digits, _MAX_POSITION)
 
 
 def byte_range(range_header: str, length: int) -> tuple[int, int] | None:
@@ -179,11 +186,11 @@ def byte_range(range_header: str, length: int) -> tuple[int, int] | None:
         return None
     first, last = match.groups()
     if not first:
-        if not last or int(last) == 0:
+        if not last or _position(last) == 0:
             return None
-        return max(0, length - int(last)), length - 1
-    start = int(first)
-    end = min(int(last), length - 1) if last else length - 1
+        return max(0, length - _position(last)), length - 1
+    start = _position(first)
+    end = min(_position(last), length - 1) if last else length - 1
     if start >= length or end < start:
         return None
     return start, end
@@ -195,8 +202,8 @@ def content_range(headers: Mapping[str, str]) -> tuple[int, int, int | None] | N
     if not match:
         return None
     first_text, last_text, total_text = match.groups()
-    first, last = int(first_text), int(last_text)
-    total = None if total_text == "*" else int(total_text)
+    first, last = _position(first_text), _position(last_text)
+    total = None if total_text == "*" else _position(total_text)
     # RFC 9110 §14.4: a range that ends before it starts, or past the end, is invalid.
     if last < first or (total is not None and last >= total):
         return None
@@ -216,7 +223,11 @@ def invalidation_targets(
     for name in ("Location", "Content-Location"):
         value = response_headers.get(name)
         if value:
-            absolute = urljoin(url, value.strip())
-            if urlsplit(absolute)[:2] == origin and absolute not in targets:
+            try:
+                absolute = urljoin(url, value.strip())
+                same_origin = urlsplit(absolute)[:2] == origin
+            except ValueError:  # not a URI reference ("http://[::1"): names nothing stored
+                continue
+            if same_origin and absolute not in targets:
                 targets.append(absolute)
     return targets

@@ -83,7 +83,12 @@ def is_own_representation(url: str, response_headers: Mapping[str, str]) -> bool
     """True if a POST answer's ``Content-Location`` is its own URL: it is that resource's
     representation and may answer later GETs (RFC 9111 §4, RFC 9110 §9.3.3)."""
     location = response_headers.get("Content-Location")
-    return location is not None and urljoin(url, location.strip()) == url
+    if location is None:
+        return False
+    try:
+        return urljoin(url, location.strip()) == url
+    except ValueError:  # not a URI reference ("http://[::1")
+        return False
 
 
 def _is_error(status_code: int, rules: Rules) -> bool:

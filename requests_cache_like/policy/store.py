@@ -24,6 +24,7 @@ from .freshness import (
     corrected_initial_age,
     freshness_lifetime,
     parse_http_date,
+    shift,
 )
 from .plan import StoreDecision
 from .rules import Rules, build_rules
@@ -113,7 +114,8 @@ def _rfc_freshness(
     lifetime = freshness_lifetime(status_code, response_headers, directives, response_time)
     if lifetime is None:
         lifetime = timedelta(0)  # no freshness information: validate before every use
-    expires = response_time + lifetime - initial_age
+    # Both are at most 2**31 seconds, but response_time may be near either end of time.
+    expires = shift(response_time, lifetime - initial_age)
     return StoreDecision(True, expires, initial_age=initial_age.total_seconds())
 
 
@@ -132,13 +134,13 @@ def _override_expiry(
         if response_cc.immutable:
             return None
         if response_cc.max_age is not None:
-            return now + timedelta(seconds=response_cc.max_age)
+            return shift(now, timedelta(seconds=response_cc.max_age))
         expires_header = response_headers.get("Expires")
         if expires_header is not None:
             # An invalid Expires value means "already expired" (§5.3).
             return parse_http_date(expires_header, now) or now
     if request_cc.max_age is not None:
-        return now + timedelta(seconds=request_cc.max_age)
+        return shift(now, timedelta(seconds=request_cc.max_age))
     return expiration_datetime(rules.expire_after, now)
 
 
