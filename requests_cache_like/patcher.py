@@ -53,13 +53,17 @@ def install_cache(
     except TypeError as exc:
         raise unknown_argument_error("install_cache", backend_options, backend, exc) from None
     kwargs = settings
-    # Build one session now so that bad settings fail here, not on the first request.
+    # Build one session now so that bad settings fail here, not on the first request. With a
+    # cleanup_interval it stays open while installed, to run the background cleanup: the
+    # sessions requests.get() makes are closed at once.
     try:
-        session_factory(backend=cache, **{**kwargs, "autoclose": False}).close()
+        first = session_factory(backend=cache, **{**kwargs, "autoclose": False})
     except Exception:
         if cache is not backend:  # made here: do not leave its connection open
             cache.close()
         raise
+    if first.cleanup_interval is None:
+        first.close()
 
     class _InstalledSession(session_factory):  # type: ignore[valid-type, misc]
         """A cached session bound to the installed cache (closing it keeps the cache open)."""
@@ -68,12 +72,21 @@ def install_cache(
             super().__init__(backend=cache, **{**kwargs, "autoclose": False})
 
     _InstalledSession.installed_cache = cache
+    _InstalledSession.cleanup_session = first
     _patch_session(_InstalledSession)
 
 
 def uninstall_cache() -> None:
     """Restore plain ``requests`` (the cache is left open; ``get_cache()`` returns None)."""
+    _stop_cleanup()
     _patch_session(_ORIGINAL_SESSION)
+
+
+def _stop_cleanup() -> None:
+    """Stop the background cleanup of the installed cache, if it has one."""
+    first = getattr(requests.Session, "cleanup_session", None)
+    if first is not None:
+        first.close()
 
 
 def _patch_session(session_class: type[Session]) -> None:
@@ -110,6 +123,7 @@ def enabled(*args: Any, **kwargs: Any) -> Iterator[None]:
     try:
         yield
     finally:
+        _stop_cleanup()
         _patch_session(previous)
 
 

@@ -1,6 +1,5 @@
-"""CachedSession and CacheMixin: the requests-facing surface (signatures, per-request options);
-:mod:`.exchange` carries requests out, :mod:`.fast_path` answers fresh hits early, and every
-decision is :mod:`.policy`'s."""
+"""CachedSession and CacheMixin: the requests-facing surface. :mod:`.exchange` carries requests
+out, :mod:`.fast_path` answers fresh hits early; every decision is :mod:`.policy`'s."""
 
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from requests import PreparedRequest, Session
 
+from . import cleanup
 from .arguments import (
     EXPIRE_AFTER_NOT_GIVEN,
     SETTING_ARGS,
@@ -72,9 +72,7 @@ def _supports_fast_path(cls: type) -> bool:
 class CacheMixin(SettingAttributes):
     """Adds caching to a :class:`requests.Session` subclass: ``class S(CacheMixin, Session)``.
 
-    See :class:`CachedSession` for the arguments. Every cache setting is also an attribute
-    (``session.expire_after = 60``).
-    """
+    See :class:`CachedSession` for the arguments; every setting is also an attribute."""
 
     def __init__(
         self,
@@ -134,6 +132,7 @@ class CacheMixin(SettingAttributes):
         self._disable_lock = threading.Lock()
         self._disabled_depth = 0
         super().__init__()
+        cleanup.CLEANUP.watch(self)  # runs while cleanup_interval is set, until close()
 
     # -- settings ---------------------------------------------------------------------------
     @property
@@ -147,6 +146,7 @@ class CacheMixin(SettingAttributes):
             raise TypeError(f"settings={value!r}; accepted: a CacheSettings instance")
         self._settings = value
         self.cache.settings = value
+        cleanup.CLEANUP.wake()
 
     # -- requests API -----------------------------------------------------------------------
     def request(
@@ -257,9 +257,8 @@ class CacheMixin(SettingAttributes):
                 hint = None  # the request changed on its way here: work it out again
         exchange = self._exchange(request, options, hint, kwargs)
         response = exchange.answer(known_miss=hint is not None and hint.missing)
-        for name, value in (("stream", self.stream), ("verify", self.verify)):
-            kwargs.setdefault(name, value)
-        kwargs.setdefault("cert", self.cert)
+        for name in ("stream", "verify", "cert"):
+            kwargs.setdefault(name, getattr(self, name))
         allow_redirects = kwargs.pop("allow_redirects", True)
         if request.hooks.get("response"):
             response = DISPATCH_HOOK("response", request.hooks, response, **kwargs)
@@ -346,7 +345,8 @@ class CacheMixin(SettingAttributes):
                     self._settings.disabled = False
 
     def close(self) -> None:
-        """Close the session's connections, and the cache too if ``autoclose`` is set."""
+        """Close the session's connections and background cleanup, and (``autoclose``) its cache."""
+        cleanup.CLEANUP.forget(self)
         if self._settings.autoclose:
             self.cache.close()
         super().close()  # type: ignore[misc]
@@ -395,6 +395,6 @@ class CachedSession(CacheMixin, Session):  # type: ignore[misc]
         background (True, or max seconds of staleness).
     :param content_root_key: For JSON bodies, only this top-level field is part of the key.
     :param autoclose: Close the cache when the session is closed.
-    :param kwargs: Backend options (e.g. ``use_cache_dir=True``, ``wal=True`` for SQLite).
-        Anything unknown is a TypeError.
+    :param cleanup_interval: Seconds between background removals of expired responses (None: off).
+    :param kwargs: Backend options (e.g. ``wal=True`` for SQLite); anything unknown: TypeError.
     """

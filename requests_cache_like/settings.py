@@ -197,6 +197,13 @@ def _on_change(instance: CacheSettings, attribute: Attribute[Any], value: Any) -
     instance.rules_memo.clear()
     if attribute.name == "expire_after":
         object.__setattr__(instance, "expire_after_given", True)
+    elif attribute.name == "cleanup_interval":
+        # Set before the wake, so the cleanup timer reads the new interval; imported here:
+        # the cleanup module imports this one.
+        object.__setattr__(instance, "cleanup_interval", value)
+        from . import cleanup
+
+        cleanup.CLEANUP.wake()
     return value
 
 
