@@ -30,6 +30,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from .backends.integrity import MAGIC as SEAL_MAGIC
 from .models import CachedResponse
 from .serializers import FrameStage, make_converter
 
@@ -81,7 +82,7 @@ def detect_format(value: Any) -> str:
     if not isinstance(value, (bytes, bytearray, memoryview)):
         return "unknown"
     data = bytes(value)
-    if data.startswith(FrameStage.MAGIC):
+    if data.startswith((FrameStage.MAGIC, SEAL_MAGIC)):
         return "ours"
     # BSON first: its length prefix may begin with the byte pickle starts with, but a pickle
     # never starts with its own length.

@@ -15,6 +15,7 @@ import requests
 
 from requests_cache_like import CachedResponse, CachedSession
 from requests_cache_like.backends import SQLiteCache
+from requests_cache_like.backends.integrity import seal, unseal
 from requests_cache_like.demo import LocalOrigin
 from requests_cache_like.serializers import FORMAT_VERSION, FrameStage, init_serializer
 
@@ -29,12 +30,17 @@ def origin() -> Iterator[LocalOrigin]:
         yield server
 
 
-def _frame_with(good: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
-    """Re-encode a good default-format entry after ``change`` edits its metadata."""
-    stage = FrameStage()
-    meta = stage.loads(good)
-    change(meta)
-    return stage.dumps(meta)
+def _frame_with(change: Callable[[dict[str, Any]], None]) -> Callable[[bytes, str], bytes]:
+    """Re-encode a good default-format entry after ``change`` edits its metadata, sealed again
+    for its key: the seal is intact, the frame's own checks must refuse it."""
+
+    def corrupt(good: bytes, key: str) -> bytes:
+        stage = FrameStage()
+        meta = stage.loads(unseal(key, good))
+        change(meta)
+        return seal(key, stage.dumps(meta))
+
+    return corrupt
 
 
 def _old_version(meta: dict[str, Any]) -> None:
@@ -54,26 +60,30 @@ def _wrong_types(meta: dict[str, Any]) -> None:
     meta["created_at"] = "yesterday-ish"
 
 
-def _damaged_metadata(good: bytes) -> bytes:
+def _damaged_metadata(good: bytes, key: str) -> bytes:
+    frame = unseal(key, good)
+    assert isinstance(frame, bytes)
     start = len(FrameStage.MAGIC) + 4
-    return good[:start] + b"#" + good[start + 1 :]
+    return seal(key, frame[:start] + b"#" + frame[start + 1 :])
 
 
-#: How to spoil a good stored entry (the bytes the default serializer wrote).
-CORRUPTIONS: dict[str, Callable[[bytes], Any]] = {
-    "garbage": lambda good: b"\x00\xffnot a cache entry at all\x13\x37",
-    "empty": lambda good: b"",
-    "null": lambda good: None,
-    "text": lambda good: "a text value where bytes belong",
-    "integer": lambda good: 42,
-    "truncated": lambda good: good[: len(good) - 7],
-    "header_only": lambda good: good[: len(FrameStage.MAGIC) + 2],
-    "trailing_bytes": lambda good: good + b"extra",
+#: How to spoil a good stored entry (the sealed bytes the default serializer wrote for key).
+CORRUPTIONS: dict[str, Callable[[bytes, str], Any]] = {
+    "garbage": lambda good, key: b"\x00\xffnot a cache entry at all\x13\x37",
+    "empty": lambda good, key: b"",
+    "null": lambda good, key: None,
+    "text": lambda good, key: "a text value where bytes belong",
+    "integer": lambda good, key: 42,
+    "truncated": lambda good, key: good[: len(good) - 7],
+    "header_only": lambda good, key: good[: len(FrameStage.MAGIC) + 2],
+    "trailing_bytes": lambda good, key: good + b"extra",
+    "unsealed": lambda good, key: unseal(key, good),  # the bare frame, as before sealing
+    "sealed_for_another_key": lambda good, key: seal(key + "x", unseal(key, good)),
     "damaged_metadata": _damaged_metadata,
-    "old_format_version": lambda good: _frame_with(good, _old_version),
-    "future_format_version": lambda good: _frame_with(good, _future_version),
-    "no_format_version": lambda good: _frame_with(good, _no_version),
-    "wrong_field_types": lambda good: _frame_with(good, _wrong_types),
+    "old_format_version": _frame_with(_old_version),
+    "future_format_version": _frame_with(_future_version),
+    "no_format_version": _frame_with(_no_version),
+    "wrong_field_types": _frame_with(_wrong_types),
 }
 
 
@@ -183,10 +193,10 @@ def test_corrupt_entry_is_a_miss_and_is_replaced(
     path = db_path_of(sqlite_session)
     good = read_raw(path, key)
     assert isinstance(good, bytes)
-    write_raw(path, key, CORRUPTIONS[corruption](good))
+    write_raw(path, key, CORRUPTIONS[corruption](good, key))
 
     assert_recovers(sqlite_session, origin, url, caplog)
-    assert init_serializer("default").loads(read_raw(path, key)).url == url
+    assert init_serializer("default").loads(unseal(key, read_raw(path, key))).url == url
 
 
 def test_corrupt_entry_without_a_previous_good_one(
@@ -259,7 +269,7 @@ def test_custom_serializer_raising_any_exception(
     session = CachedSession(tmp_path / "custom", serializer=make_failing_serializer(error))
     url = unique_url(origin, f"custom-{error.__name__}")
     key = session.get(url).cache_key
-    write_raw(db_path_of(session), key, b"FAIL: this entry cannot be read")
+    write_raw(db_path_of(session), key, seal(key, b"FAIL: this entry cannot be read"))
     assert_recovers(session, origin, url, caplog)
     assert error.__name__ in warnings_for(caplog, key)[0].getMessage()
     session.close()
@@ -272,5 +282,5 @@ def test_custom_serializer_on_the_memory_backend(
     session = CachedSession(backend="memory", serializer=make_failing_serializer(PlantedFault))
     url = unique_url(origin, "memory")
     key = session.get(url).cache_key
-    session.cache.responses.set_raw(key, b"FAIL in memory")
+    session.cache.responses.set_raw(key, seal(key, b"FAIL in memory"))
     assert_recovers(session, origin, url, caplog)
