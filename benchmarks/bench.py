@@ -13,7 +13,8 @@ Hits are also measured in *standards mode* on memory and SQLite: ``cache_control
 ``expire_after``, so that freshness comes from the response's ``Cache-Control: max-age=60``
 (our session then acts as an RFC 9111 private cache; requests-cache is given the same
 arguments). As ``max-age=60`` is shorter than a run, those cases store their URL afresh,
-untimed, before each round. Redis
+untimed, before each round. Our hits are also measured on a bounded cache
+(``max_size="100MB"``, docs/limits.md) on memory and SQLite, which must be as fast. Redis
 is the server named by ``REDIS_URL``, or a ``redis-server`` this script starts on a free
 loopback port (no persistence) and stops at the end; without either, the Redis cases are left
 out. A call is
@@ -93,6 +94,10 @@ TARGET_BACKENDS = ("memory", "sqlite")
 CACHE_CONTROL = "cache_control"
 #: The backends whose hits are also measured in standards mode.
 CACHE_CONTROL_BACKENDS = ("memory", "sqlite")
+#: A bounded cache (``max_size``, docs/limits.md): our hits, which must not get slower.
+BOUNDED = "max_size"
+BOUNDED_SIZE = "100MB"
+BOUNDED_BACKENDS = ("memory", "sqlite")
 #: Seconds to wait for a redis-server started here to answer PING.
 REDIS_START_TIMEOUT = 15.0
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -212,6 +217,10 @@ def build_cases(
                 for backend in chosen
                 if backend in CACHE_CONTROL_BACKENDS
             )
+    if OURS in libraries:
+        cases.extend(
+            Case(OURS, "hit", backend, BOUNDED) for backend in chosen if backend in BOUNDED_BACKENDS
+        )
     return cases
 
 
@@ -310,6 +319,8 @@ def _open_session(case: Case, workdir: Path, redis_url: str | None = None) -> re
     else:
         session_class = importlib.import_module("requests_cache").CachedSession
     options: dict[str, Any] = {"backend": case.backend}
+    if case.mode == BOUNDED:
+        options["max_size"] = BOUNDED_SIZE
     if case.mode == CACHE_CONTROL:
         # No expire_after at all: giving one, even -1, would leave standards mode for ours.
         options["cache_control"] = True
@@ -476,6 +487,11 @@ def compute_ratios(results: Sequence[CaseResult]) -> list[Ratio]:
                 (f"{RC} hit / {OURS} hit ({label}, {CACHE_CONTROL})", rc_cc, ours_cc),
                 (f"plain request / {OURS} hit ({label}, {CACHE_CONTROL})", plain, ours_cc),
             ]
+        ours_bounded = Case(OURS, "hit", backend, BOUNDED)
+        if ours_bounded in medians:
+            pairs.append(
+                (f"{OURS} hit ({label}, {BOUNDED}) / {OURS} hit ({label})", ours_bounded, ours_hit)
+            )
     ratios = []
     for label, numerator, denominator in pairs:
         value = None

@@ -67,6 +67,8 @@ def test_measure_gives_one_result_per_case(
     assert ours == {(kind, backend, None) for kind in ("hit", "miss") for backend in backends} | {
         ("hit", "memory", cc),
         ("hit", "sqlite", cc),
+        ("hit", "memory", bench.BOUNDED),
+        ("hit", "sqlite", bench.BOUNDED),
     }
     assert bench.Case(bench.PLAIN, "request") in cases
     assert (bench.Case(bench.RC, "hit", "sqlite") in cases) == (bench.RC in libraries)
@@ -89,10 +91,11 @@ def test_measure_gives_one_result_per_case(
             client.close()
     # Plain requests and misses reach the origin on every call (warm-up included); a hit case
     # only once, for the miss that stores its URL; a standards-mode hit case (memory, SQLite)
-    # once more per round, as it stores its URL afresh before each.
+    # once more per round, as it stores its URL afresh before each; our two bounded-cache hit
+    # cases (memory, SQLite) once each.
     cached_libraries = len(libraries) - 1
     per_library = len(backends) * 1 + len(backends) * (1 + 6) + 2 * (1 + 2)
-    assert origin_calls == (1 + 6) + cached_libraries * per_library
+    assert origin_calls == (1 + 6) + cached_libraries * per_library + 2
 
     assert progress == ["round 1/2", "round 2/2"]
     assert [result.case for result in results] == cases
@@ -108,6 +111,7 @@ def test_measure_gives_one_result_per_case(
         "requests-cache-like-hit-sqlite.sqlite",
         "requests-cache-like-miss-sqlite.sqlite",
         "requests-cache-like-hit-sqlite-cache-control.sqlite",
+        "requests-cache-like-hit-sqlite-max-size.sqlite",
     }
     hit_files = list((tmp_path / "requests-cache-like-hit-filesystem").rglob("responses/*/*/*"))
     miss_files = list((tmp_path / "requests-cache-like-miss-filesystem").rglob("responses/*/*/*"))
@@ -120,6 +124,7 @@ def test_measure_gives_one_result_per_case(
     assert f"{bench.OURS} miss+store / plain request (SQLite)" in measured
     assert f"plain request / {bench.OURS} hit (filesystem)" in measured
     assert f"plain request / {bench.OURS} hit (SQLite, cache_control)" in measured
+    assert f"{bench.OURS} hit (memory, max_size) / {bench.OURS} hit (memory)" in measured
     assert (f"plain request / {bench.OURS} hit (Redis)" in measured) == ("redis" in backends)
     assert all(value > 0 for value in measured.values())
     has_rc = bench.RC in libraries
@@ -140,7 +145,7 @@ def test_measure_gives_one_result_per_case(
     data = json.loads(json.dumps(bench.to_json(results, ratios, env)))
     assert [entry["case"] for entry in data["results"]] == [c.slug for c in cases]
     assert len({c.slug for c in cases}) == len(cases)
-    assert {entry["mode"] for entry in data["results"]} == {None, cc}
+    assert {entry["mode"] for entry in data["results"]} == {None, cc, bench.BOUNDED}
 
 
 def test_hit_case_rejects_an_answer_that_is_not_from_the_cache(

@@ -30,6 +30,7 @@ def test_every_example_is_tested() -> None:
     tested = {
         "basic_sessions",
         "basic_patching",
+        "bounded_crawler",
         "convert_requests_cache",
         "expiration",
         "inspection",
@@ -163,6 +164,26 @@ def test_migrate_example_needs_a_redis_url(
     monkeypatch.delenv("REDIS_URL", raising=False)
     with pytest.raises(SystemExit, match="REDIS_URL"):
         run_example("migrate_sqlite_to_redis", capsys)
+
+
+def test_bounded_crawler(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    lines = run_example("bounded_crawler", capsys)
+    assert lines[0] == "max_size='60 kB': 60000 bytes; 3 processes share the file"
+    for worker, line in enumerate(lines[1:4]):
+        match = re.fullmatch(
+            rf"worker {worker}: 40 pages, (\d+) from the cache, largest cache size seen "
+            r"(\d+) bytes \(within the bound: True\)",
+            line,
+        )
+        assert match, line
+        assert int(match[1]) > 0  # the popular pages stayed cached
+    assert re.fullmatch(
+        r"after the crawl: \d+ responses, \d+ bytes \(within the bound: True\)", lines[4]
+    )
+    assert list(tmp_path.iterdir()) == []  # the cache file went with its directory
 
 
 def test_convert_requests_cache(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,6 +18,7 @@ from .dynamodb import DynamoDbCache, DynamoDbDict, EntryTooLargeError
 from .filesystem import FileCache, FileDict
 from .filesystem_lru import LRUFileDict
 from .gridfs import GridFSCache, GridFSDict
+from .limits import LIMIT_OPTIONS
 from .memory import MemoryCache
 from .mongodb import MongoCache, MongoDict
 from .redis import RedisCache, RedisDict, RedisHashDict
@@ -103,6 +104,27 @@ def parse_backend_url(url: str) -> tuple[str, str | None, dict[str, Any]]:
             f"backend URL {url!r} has an unknown scheme {scheme!r}; accepted schemes: "
             f"{', '.join(s + '://' for s in URL_SCHEMES)}"
         )
+    url, parts, limits = _limit_options(url, parts)
+    name, cache_name, options = _parse_url(url, parts, scheme)
+    return name, cache_name, {**options, **limits}
+
+
+def _limit_options(url: str, parts: SplitResult) -> tuple[str, SplitResult, dict[str, Any]]:
+    """Take ``max_size``, ``max_entries`` and ``eviction_policy`` out of a URL's query, for
+    every scheme (``sqlite:///cache.db?max_size=500MB``)."""
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    limits: dict[str, Any] = {k: v for k, v in pairs if k in LIMIT_OPTIONS}
+    if not limits:
+        return url, parts, {}
+    if "max_entries" in limits:
+        if not limits["max_entries"].isdigit():
+            raise _bad_url(url, "has a max_entries that is not a number", "?max_entries=1000")
+        limits["max_entries"] = int(limits["max_entries"])
+    parts = parts._replace(query=urlencode([(k, v) for k, v in pairs if k not in limits]))
+    return urlunsplit(parts), parts, limits
+
+
+def _parse_url(url: str, parts: SplitResult, scheme: str) -> tuple[str, str | None, dict[str, Any]]:
     name = URL_SCHEMES[scheme]
     query = dict(parse_qsl(parts.query))
     if name == "sqlite":
@@ -198,7 +220,7 @@ _CLIENT_OPTIONS = frozenset(
 @functools.cache
 def known_backend_options() -> frozenset[str]:
     """Every option some backend takes (its constructor's, its connection's)."""
-    names: set[str] = {"decode_content", "timeout", "check_same_thread", "lock"}
+    names: set[str] = {"decode_content", "timeout", "check_same_thread", "lock", *LIMIT_OPTIONS}
     names.update(CONNECT_KWARGS)
     names.update(_CLIENT_OPTIONS)
     for module, attribute in (("redis", "Redis"), ("boto3.session", "Session")):

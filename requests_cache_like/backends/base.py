@@ -11,6 +11,7 @@ keep working.
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -24,6 +25,14 @@ from ..models import CachedResponse
 from ..models.response import utcnow
 from ..policy.expiration import ExpirationTime, expiration_datetime
 from ..settings import DEFAULT_CACHE_NAME, CacheSettings, take_settings
+from .limits import (
+    CacheLimits,
+    attach_limits,
+    cache_totals,
+    flush_uses,
+    flushing_close,
+    take_limits,
+)
 from .storage import BaseStorage, CopyStage, DictStorage, reject_unknown_kwargs
 from .storage import _WarnOnce as _WarnOnce
 from .storage import logger as logger
@@ -31,6 +40,7 @@ from .storage import warn_unreadable as warn_unreadable
 
 if TYPE_CHECKING:
     from ..keys import AnyRequest
+    from .limits import LimitEnforcer
 
 __all__ = ["BaseCache", "BaseStorage", "CopyStage", "DictStorage", "reject_unknown_kwargs"]
 
@@ -38,12 +48,16 @@ __all__ = ["BaseCache", "BaseStorage", "CopyStage", "DictStorage", "reject_unkno
 def _accepting_settings(init: Callable[..., None]) -> Callable[..., None]:
     """Wrap a backend's ``__init__`` so that it also takes cache settings, as requests-cache's
     backends do: they become the cache's settings (used by its own methods until a session
-    brings its own), and requests-cache's ``decode_content`` is accepted."""
+    brings its own), and requests-cache's ``decode_content`` is accepted. Size limits
+    (``max_size``, ``max_entries``, ``eviction_policy``) are taken here for every backend, and
+    applied once the backend is built (:mod:`.limits`)."""
+    keep_policy = "eviction_policy" in inspect.signature(init).parameters
 
     @functools.wraps(init)
     def __init__(self: BaseCache, *args: Any, **kwargs: Any) -> None:
         owner = type(self).__name__
         settings = take_settings(kwargs, owner)
+        limits = take_limits(kwargs, owner, keep_policy)
         if kwargs.pop("decode_content", False):
             warnings.warn(
                 f"{owner}(decode_content=True) has no effect: response bodies are stored as "
@@ -55,6 +69,8 @@ def _accepting_settings(init: Callable[..., None]) -> Callable[..., None]:
         if settings:
             self._settings = CacheSettings(**settings)
             self.given_settings = tuple(sorted(settings))
+        if limits is not None:
+            attach_limits(self, limits)
 
     return __init__
 
@@ -70,19 +86,26 @@ class BaseCache:
     This base class keeps everything in memory (``backend="memory"``); other backends
     replace the two storages. Every backend also takes cache settings
     (``SQLiteCache("c", expire_after=60)``): they apply to the cache's own methods until a
-    session built on it brings its own.
+    session built on it brings its own; and size limits (``max_size``, ``max_entries``,
+    ``eviction_policy``: see :mod:`.limits`).
     """
 
     #: The cache settings given to the constructor, if any.
     given_settings: tuple[str, ...] = ()
+    #: Keeps the cache within ``max_size`` / ``max_entries``, if given (see :mod:`.limits`).
+    _limits: LimitEnforcer | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:
             cls.__init__ = _accepting_settings(cls.__dict__["__init__"])  # type: ignore[method-assign]
+        for name in ("close",):  # uses remembered for the limits are written first
+            if name in cls.__dict__:
+                setattr(cls, name, flushing_close(cls.__dict__[name]))
 
     def __init__(self, cache_name: str = DEFAULT_CACHE_NAME, **kwargs: Any) -> None:
         settings = take_settings(kwargs, type(self).__name__)
+        limits = take_limits(kwargs, type(self).__name__)
         kwargs.pop("decode_content", None)
         if kwargs.pop("serializer", None) is not None and type(self) is BaseCache:
             warnings.warn(
@@ -97,6 +120,8 @@ class BaseCache:
         self._settings = CacheSettings(**settings)
         if settings:
             self.given_settings = tuple(sorted(settings))
+        if limits is not None:
+            attach_limits(self, limits)
 
     # -- settings shared with the session ------------------------------------------------
     @property
@@ -138,6 +163,9 @@ class BaseCache:
             raise KeyError(key) from exc
         if response.cache_key != key:  # BaseStorage sets it; a custom storage may not
             response.cache_key = key
+        limits = self._limits
+        if limits is not None:
+            limits.accessed(key)  # remembered here, written in batches
         return response
 
     def save_response(
@@ -174,6 +202,26 @@ class BaseCache:
         for alias in aliases:
             if alias != cache_key:
                 self.redirects[alias] = cache_key
+
+    # -- size limits -----------------------------------------------------------------------
+    @property
+    def limits(self) -> CacheLimits | None:
+        """The cache's ``max_size``, ``max_entries`` and ``eviction_policy``, or None."""
+        return self._limits.limits if self._limits is not None else None
+
+    def size(self) -> int:
+        """Total bytes of the stored responses, as ``max_size`` counts them."""
+        return cache_totals(self)[0]
+
+    def count(self, expired: bool = True) -> int:
+        """Number of stored responses; with ``expired=False``, only unexpired ones."""
+        if not expired:
+            return sum(1 for _ in self.filter(expired=False))
+        return cache_totals(self)[1]
+
+    def enforce_limits(self) -> int:
+        """Evict now if a limit is exceeded; return the number of responses evicted."""
+        return self._limits.enforce() if self._limits is not None else 0
 
     # -- keys ------------------------------------------------------------------------------
     def create_key(self, request: AnyRequest, match_headers: Any = None, **kwargs: Any) -> str:
@@ -333,6 +381,7 @@ class BaseCache:
 
     def close(self) -> None:
         """Close the storages' connections."""
+        flush_uses(self)
         self.responses.close()
         self.redirects.close()
 

@@ -126,7 +126,10 @@ class DynamoDbDict(BaseStorage):
             else:
                 raise KeyError(key)
         if "compressed" in item:
-            data = zlib.decompress(data)
+            try:
+                data = zlib.decompress(data)
+            except zlib.error:
+                pass  # damaged: given back as stored, its seal's check makes it a miss
         return data
 
     def _read_parts(self, key: str, item: dict[str, Any]) -> bytes:
@@ -167,6 +170,9 @@ class DynamoDbDict(BaseStorage):
                 self.client.put_item(TableName=self.table_name, Item=item)
             return
         data = bytes(value or b"")  # None (from a custom serializer) is stored as empty
+        # The bookkeeping of size limits: the entry's size (before compression), last use.
+        item["stored_size"] = {"N": str(len(data))}
+        item["access_time"] = {"N": repr(time.time())}
         if len(data) > INLINE_LIMIT:
             compressed = zlib.compress(data, 6)
             if len(compressed) < len(data):
@@ -181,8 +187,19 @@ class DynamoDbDict(BaseStorage):
                 # Only an entry that was split leaves parts behind to remove.
                 if previous and "parts" in previous:
                     self._delete_parts(key, keep_version=None)
+                if previous and int(previous.get("hits", {}).get("N", 0)):
+                    self._keep_hits(key, previous["hits"])
             return
         self._write_parts(key, item, data)
+
+    def _keep_hits(self, key: str, hits: dict[str, str]) -> None:
+        """Give a rewritten item the number of uses of the one it replaced."""
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=self._key(key),
+            UpdateExpression="ADD hits :n",
+            ExpressionAttributeValues={":n": hits},
+        )
 
     def _write_parts(self, key: str, item: dict[str, Any], data: bytes) -> None:
         chunks = [data[i : i + INLINE_LIMIT] for i in range(0, len(data), INLINE_LIMIT)]

@@ -106,7 +106,7 @@ class FileDict(BaseStorage):
                 raise KeyError(key) from None
         # Without a serializer the values are strings (redirect targets).
         return (
-            data.decode("utf-8")
+            data.decode("utf-8", "replace")
             if self.serializer is None and not is_default_format(data)
             else data
         )

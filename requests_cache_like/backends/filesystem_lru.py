@@ -6,6 +6,9 @@ under ``max_cache_bytes``. Sizes are counted as the disk would: rounded up to ``
 (at least one block per file). Reads are recorded in memory and written to the index in
 batches (and before every eviction), so a hit does not wait for a database write; a use not
 yet written when another process evicts can make that process's choice slightly older.
+``max_entries`` bounds the number of files the same way. Under ``FileCache(max_size=...)``
+it keeps only the index (``max_cache_bytes=None``) and the cache's limits evict
+(:mod:`.limits`).
 """
 
 from __future__ import annotations
@@ -30,16 +33,22 @@ __all__ = ["LRUFileDict"]
 _ACCESS_BATCH = 256
 
 
-def _positive_int(name: str, value: Any) -> int:
+def _positive_int(name: str, value: Any, what: str = "a number of bytes > 0") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r}; accepted: a number of bytes > 0")
+        raise ValueError(f"{name}={value!r}; accepted: {what}")
     return value
+
+
+def _optional(name: str, value: Any, what: str = "a number of bytes > 0") -> int | None:
+    return None if value is None else _positive_int(name, value, what + ", or None")
 
 
 class LRUFileDict(FileDict):
     """A :class:`FileDict` that keeps the total size of its files under ``max_cache_bytes``.
 
-    :param max_cache_bytes: Upper bound of the files' total size, in bytes.
+    :param max_cache_bytes: Upper bound of the files' total size, in bytes (None: no bound
+        in bytes, as under ``FileCache(max_size=...)``, where the limits evict).
+    :param max_entries: Upper bound of the number of files (default: none).
     :param max_file_bytes: Files larger than this are not stored (default: ``max_cache_bytes``).
     :param block_bytes: File system block size: each file counts as a whole number of blocks.
     :param sync_index: Reconcile the index with the files on disk when opened (files added
@@ -51,7 +60,7 @@ class LRUFileDict(FileDict):
     def __init__(
         self,
         cache_dir: str | Path,
-        max_cache_bytes: int = 1024**3,
+        max_cache_bytes: int | None = 1024**3,
         max_file_bytes: int | None = None,
         block_bytes: int = 1,
         sync_index: bool = False,
@@ -59,18 +68,21 @@ class LRUFileDict(FileDict):
         eviction_policy: str = "lru",
         serializer: SerializerType | StageLike = None,
         clock: Callable[[], int] = time.time_ns,
+        max_entries: int | None = None,
         **kwargs: Any,
     ) -> None:
-        self.max_cache_bytes = _positive_int("max_cache_bytes", max_cache_bytes)
+        self.max_cache_bytes = _optional("max_cache_bytes", max_cache_bytes)
+        self.max_entries = _optional("max_entries", max_entries, "a number of entries > 0")
         self.block_bytes = _positive_int("block_bytes", block_bytes)
-        if self.block_bytes > self.max_cache_bytes:
+        bound = self.max_cache_bytes
+        if bound is not None and self.block_bytes > bound:
             raise ValueError(
                 f"block_bytes={block_bytes!r} is larger than max_cache_bytes={max_cache_bytes!r}"
             )
         if max_file_bytes is None:
-            max_file_bytes = self.max_cache_bytes
-        self.max_file_bytes = _positive_int("max_file_bytes", max_file_bytes)
-        if self.max_file_bytes > self.max_cache_bytes:
+            max_file_bytes = bound
+        self.max_file_bytes = _optional("max_file_bytes", max_file_bytes)
+        if self.max_file_bytes is not None and bound is not None and self.max_file_bytes > bound:
             raise ValueError(
                 f"max_file_bytes={max_file_bytes!r} is larger than "
                 f"max_cache_bytes={max_cache_bytes!r}"
@@ -114,23 +126,31 @@ class LRUFileDict(FileDict):
         data = value.encode("utf-8") if isinstance(value, str) else bytes(value or b"")
         on_disk = self._get_size_on_disk(len(data))
         with self.lock:
-            if on_disk > self.max_file_bytes:
+            if self.max_file_bytes is not None and on_disk > self.max_file_bytes:
                 # Too large to keep: the key holds nothing rather than an older value.
                 self._remove(key)
                 return
-            self.lru_index.bulk_delete([key])
-            self._evict(on_disk)
+            if self.max_cache_bytes is not None or self.max_entries is not None:
+                self.lru_index.bulk_delete([key])  # its old size makes no room for the new
+                self._evict(on_disk)
             super().set_raw(key, data, expires, created_at, size)
             self.lru_index[key] = on_disk
 
     def _evict(self, incoming: int) -> None:
-        """Remove least recently used files until ``incoming`` more bytes fit."""
+        """Remove least recently used files until ``incoming`` more bytes (and one more
+        file) fit."""
         with self.lock:
             self.flush_accesses()
-            excess = self.lru_index.total_size() + incoming - self.max_cache_bytes
-            if excess <= 0:
+            excess = excess_entries = 0
+            if self.max_cache_bytes is not None:
+                excess = self.lru_index.total_size() + incoming - self.max_cache_bytes
+            if self.max_entries is not None:
+                excess_entries = self.lru_index.count() + 1 - self.max_entries
+            if excess <= 0 and excess_entries <= 0:
                 return
-            victims = self.lru_index.get_lru(excess)
+            victims = [
+                key for key, _ in self.lru_index.victims(max(excess, 0), max(excess_entries, 0))
+            ]
             for victim in victims:
                 self._path(victim).unlink(missing_ok=True)
             self.lru_index.bulk_delete(victims)

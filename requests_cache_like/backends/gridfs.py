@@ -14,6 +14,7 @@ version) goes on being used.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -118,7 +119,7 @@ class GridFSDict(BaseStorage):
                     data = self.fs.get_last_version(filename=key).read()
                     # Without a serializer the values are strings, as set_raw was given.
                     return (
-                        data.decode("utf-8")
+                        data.decode("utf-8", "replace")
                         if self.serializer is None and not is_default_format(data)
                         else data
                     )
@@ -138,14 +139,20 @@ class GridFSDict(BaseStorage):
     ) -> None:
         data = value.encode("utf-8") if isinstance(value, str) else (value or b"")
         with self._errors_as_storage():
-            new_id = self.fs.put(data, filename=key, expires=expires)
+            # access_time and hits: the bookkeeping of size limits (length is the size).
+            new_id = self.fs.put(data, filename=key, expires=expires, access_time=time.time())
             mine = self.files.find_one({"_id": new_id}, {"uploadDate": True})
             if mine is None:
                 return  # a concurrent writer stored a newer version and removed this one
+            hits = 0
             for old in self.files.find(
-                {"filename": key, "uploadDate": {"$lt": mine["uploadDate"]}}, {"_id": True}
+                {"filename": key, "uploadDate": {"$lt": mine["uploadDate"]}},
+                {"_id": True, "hits": True},
             ):
+                hits = max(hits, int(old.get("hits") or 0))
                 self.fs.delete(old["_id"])
+            if hits:  # a new version keeps the number of uses of the old one
+                self.files.update_one({"_id": new_id}, {"$max": {"hits": hits}})
 
     def __delitem__(self, key: str) -> None:
         with self._errors_as_storage():

@@ -153,6 +153,20 @@ class LRUDict:
             ).fetchall()
         return [row[0] for row in rows]
 
+    def victims(self, excess_bytes: int, excess_entries: int = 0) -> list[tuple[str, int]]:
+        """``(key, size)`` of the first keys in eviction order whose sizes add up to at
+        least ``excess_bytes`` and whose number is at least ``excess_entries``."""
+        order = "access_time, rowid" if self.eviction_policy == "lru" else "hits, access_time"
+        with self._db.cursor() as cursor:
+            rows = cursor.execute(
+                f"SELECT key, size FROM (SELECT key, size, SUM(size) OVER w AS running, "
+                f"ROW_NUMBER() OVER w AS n FROM {self._table} "
+                f"WINDOW w AS (ORDER BY {order} ROWS UNBOUNDED PRECEDING)) "
+                "WHERE running - size < ? OR n <= ? ORDER BY n",
+                (int(excess_bytes), int(excess_entries)),
+            ).fetchall()
+        return [(str(key), int(size)) for key, size in rows]
+
     def sorted(
         self, key: str = "access_time", reversed: bool = False, limit: int | None = None
     ) -> Iterator[str]:

@@ -1,13 +1,15 @@
 """MongoDB backend: a shared cache on a MongoDB server (or anything speaking its protocol).
 
-Each entry is one document ``{_id: key, data, expires, created_at}``; writes replace the whole
-document, which MongoDB does atomically. An optional TTL index (:meth:`MongoCache.set_ttl`)
+Each entry is one document ``{_id: key, data, expires, created_at, size}`` (with
+``stored_size``, ``access_time`` and ``hits`` for size limits); a write sets every field of it
+at once, which MongoDB does atomically. An optional TTL index (:meth:`MongoCache.set_ttl`)
 lets the server delete entries a fixed time after they were stored.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -120,15 +122,19 @@ class MongoDict(BaseStorage):
         size: int = 0,
     ) -> None:
         document = {
-            "_id": key,
             "data": value,
             "expires": expires,
             "created_at": created_at or datetime.now().astimezone(),
             "size": size,
+            # For max_size / max_entries: the stored size and the last use.
+            "stored_size": len(value if isinstance(value, bytes) else str(value).encode()),
+            "access_time": time.time(),
         }
+        # One document, replaced atomically; its number of uses (hits) is kept.
+        change = {"$set": document, "$setOnInsert": {"hits": 0}}
         with self._errors_as_storage():
             try:
-                self.collection.replace_one({"_id": key}, document, upsert=True)
+                self.collection.update_one({"_id": key}, change, upsert=True)
             except self._too_large as exc:
                 raise EntryTooLargeError(
                     f"entry {key!r} is larger than a MongoDB document may be (16 MB); "

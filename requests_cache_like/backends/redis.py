@@ -20,6 +20,7 @@ from .storage import is_default_format
 
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
+    from ._server_usage import RedisUsage
 
 __all__ = [
     "RedisCache",
@@ -81,6 +82,9 @@ class RedisDict(BaseStorage):
     :param ttl: Give entries with an expiry a native Redis TTL (expiry + ``ttl_offset``).
     """
 
+    #: The bookkeeping kept with every write under limits (max_size, max_entries).
+    usage: RedisUsage | None = None
+
     def __init__(
         self,
         namespace: str = DEFAULT_CACHE_NAME,
@@ -120,7 +124,7 @@ class RedisDict(BaseStorage):
             raise KeyError(key)
         # Without a serializer the values are strings (redirect targets).
         return (
-            value.decode("utf-8")
+            value.decode("utf-8", "replace")
             if self.serializer is None and not is_default_format(value)
             else value
         )
@@ -136,6 +140,9 @@ class RedisDict(BaseStorage):
         seconds = ttl_seconds(expires, self.ttl_offset) if self.ttl else None
         data = b"" if value is None else value
         with self._errors_as_storage():
+            if self.usage is not None:  # the value and its bookkeeping in one MULTI
+                self.usage.write(key, data, seconds)
+                return
             # Both replace the value and set (or clear) the expiry in one atomic command.
             if seconds is None:
                 self.connection.set(self._full(key), data)
@@ -145,6 +152,8 @@ class RedisDict(BaseStorage):
     def __delitem__(self, key: str) -> None:
         with self._errors_as_storage():
             deleted = self.connection.delete(self._full(key))
+            if self.usage is not None:
+                self.usage.forget([key])
         if not deleted:
             raise KeyError(key)
 
@@ -164,16 +173,21 @@ class RedisDict(BaseStorage):
         return sum(1 for _ in self._scan())
 
     def bulk_delete(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
         full = [self._full(k) for k in keys]
         with self._errors_as_storage():
             for start in range(0, len(full), _SCAN_BATCH):
                 chunk = full[start : start + _SCAN_BATCH]
                 if chunk:
                     self.connection.delete(*chunk)
+            if self.usage is not None:
+                self.usage.forget(keys)
 
     def clear(self) -> None:
         batch: list[Any] = []
         with self._errors_as_storage():
+            if self.usage is not None:
+                self.usage.clear()
             for key in self._scan():
                 batch.append(key)
                 if len(batch) >= _SCAN_BATCH:
@@ -201,7 +215,7 @@ class RedisHashDict(RedisDict):
         if value is None:
             raise KeyError(key)
         return (
-            value.decode("utf-8")
+            value.decode("utf-8", "replace")
             if self.serializer is None and not is_default_format(value)
             else value
         )

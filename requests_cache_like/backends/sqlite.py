@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,6 +23,7 @@ from ..settings import DEFAULT_CACHE_NAME
 from ._sqlite_connection import CONNECT_KWARGS as CONNECT_KWARGS
 from ._sqlite_connection import DEFAULT_BUSY_TIMEOUT as DEFAULT_BUSY_TIMEOUT
 from ._sqlite_connection import SQLiteConnection
+from ._sqlite_usage import touch_statement, usage_schema
 from .base import BaseCache, BaseStorage, reject_unknown_kwargs
 
 if TYPE_CHECKING:
@@ -159,6 +161,7 @@ class SQLiteDict(BaseStorage):
                 f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, "
                 "value BLOB, expires REAL, created_at REAL, size INTEGER)",
                 f"CREATE INDEX IF NOT EXISTS {table}_expires ON {table} (expires)",
+                *usage_schema(table),  # last use and number of uses, for size limits
             ]
             for statement in statements:
                 cursor.execute(statement)
@@ -168,6 +171,7 @@ class SQLiteDict(BaseStorage):
             f"INSERT OR REPLACE INTO {table} (key, value, expires, created_at, size) "
             "VALUES (?, ?, ?, ?, ?)"
         )
+        self._sql_touch = touch_statement(table)
 
     @contextmanager
     def bulk_commit(self) -> Iterator[None]:
@@ -207,6 +211,7 @@ class SQLiteDict(BaseStorage):
                     size,
                 ),
             )
+            cursor.execute(self._sql_touch, (key, time.time()))
 
     def __delitem__(self, key: str) -> None:
         with self._db.cursor(write=True) as cursor:

@@ -3,6 +3,11 @@ stored values, optionally through a serializer, knowing nothing of HTTP), :class
 (a dict in this process) and :class:`CopyStage` (the memory backend's copying "serializer"),
 with :func:`reject_unknown_kwargs`, shared by the backends' constructors, and
 ``warn_unreadable``, which logs each unreadable entry once.
+
+Every entry a backend stores through :meth:`BaseStorage.set` is sealed for its key
+(:mod:`.integrity`), and every read through :meth:`BaseStorage.deserialize` verifies the seal:
+a damaged entry, one under another key, or one written before entries were sealed is a
+:class:`DeserializationError`, which the cache treats as a miss.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from ..exceptions import DeserializationError
 from ..models import CachedResponse
 from ..serializers import init_serializer
 from ..serializers.stages import FrameStage
+from .integrity import MAGIC as _SEALED
+from .integrity import seal, unseal
 
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
+    from .limits import LimitEnforcer
 
 __all__ = ["BaseStorage", "CopyStage", "DictStorage", "reject_unknown_kwargs", "warn_unreadable"]
 
@@ -30,6 +38,8 @@ __all__ = ["BaseStorage", "CopyStage", "DictStorage", "reject_unknown_kwargs", "
 # logging configured for that logger keeps applying.
 logger = logging.getLogger(__name__.rpartition(".")[0] + ".base")
 _MAGIC = FrameStage.MAGIC
+#: What a storage that seals seals: a serializer's bytes or text (other objects are kept).
+_SEALABLE = (bytes, bytearray, memoryview, str)
 
 
 def reject_unknown_kwargs(owner: str, kwargs: dict[str, Any], accepted: Iterable[str] = ()) -> None:
@@ -68,9 +78,13 @@ def _default_format() -> Any:
 
 
 def is_default_format(value: Any) -> bool:
-    """True if ``value`` is bytes in this package's default format (a response stored by a
-    storage that has no serializer of its own)."""
-    return isinstance(value, (bytes, bytearray, memoryview)) and bytes(value[:5]) == _MAGIC
+    """True if ``value`` is bytes a storage without a serializer of its own wrote for a
+    response: sealed, or in the bare default format of entries written before sealing (read
+    as a miss). Backends give such values back as bytes, not decoded as text."""
+    return isinstance(value, (bytes, bytearray, memoryview)) and bytes(value[:5]) in (
+        _SEALED,
+        _MAGIC,
+    )
 
 
 class BaseStorage(MutableMapping[str, Any], ABC):
@@ -85,9 +99,25 @@ class BaseStorage(MutableMapping[str, Any], ABC):
     ``__delitem__``, ``__iter__`` and ``__len__``. Its mapping methods are then used for every
     read and write; ``get_raw`` / ``set_raw`` remain the fast path of this package's backends.
 
+    Every value :meth:`set` stores as bytes or text is sealed for its key (see
+    :mod:`.integrity`) and verified on every read; values that are neither (objects kept by
+    the memory backend, strings of a storage without a serializer, such as redirect targets)
+    are stored as they are. A storage of requests-cache's contract serializes in its own
+    ``__setitem__``, without the key: its values are not sealed.
+
     :param serializer: None stores values as they are (strings for redirects); the caches
         pass a :class:`SerializerPipeline` for responses.
     """
+
+    #: True if :meth:`set` stores through this class's ``set_raw`` and so seals values
+    #: (not a storage of :class:`CopyStage` objects: the memory backend's).
+    _seals = False
+    #: The limits of the cache whose responses this storage holds (see :mod:`.limits`).
+    limits: LimitEnforcer | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._seals = cls.set_raw is not BaseStorage.set_raw
 
     def __init__(self, serializer: SerializerType | StageLike = None, **kwargs: Any) -> None:
         kwargs.pop("decode_content", None)  # requests-cache's; bodies are bytes here
@@ -104,6 +134,8 @@ class BaseStorage(MutableMapping[str, Any], ABC):
             if serializer is None
             else (serializer if not isinstance(serializer, str) else init_serializer(serializer))
         )
+        if isinstance(self.serializer, CopyStage):
+            self._seals = False  # objects in this process: no stored bytes to damage
 
     # -- what a backend implements -------------------------------------------------------
     def get_raw(self, key: str) -> Any:
@@ -135,22 +167,34 @@ class BaseStorage(MutableMapping[str, Any], ABC):
         except KeyError:
             return default
 
-    def serialize(self, value: Any) -> Any:
-        """Return the stored form of ``value``."""
+    def serialize(self, value: Any, key: str | None = None) -> Any:
+        """Return the stored form of ``value``; with ``key``, sealed for it if it is bytes or
+        text (the form :meth:`set` stores, and :meth:`deserialize` reads, on this package's
+        backends)."""
         if self.serializer is not None:
-            return self.serializer.dumps(value)
-        if isinstance(value, CachedResponse):
+            data = self.serializer.dumps(value)
+        elif isinstance(value, CachedResponse):
             # requests-cache's storages default to a serializer; code that stores a response
             # in one made without it gets the safe default format rather than an error.
-            return _default_format().dumps(value)
-        return value
+            data = _default_format().dumps(value)
+        else:
+            return value
+        if key is None or not self._seals or not isinstance(data, _SEALABLE):
+            return data
+        return seal(key, data)
 
     def deserialize(self, key: str, value: Any) -> Any:
-        """Return the value in its stored form; raises :class:`DeserializationError`."""
+        """Return the value in its stored form, its seal verified for ``key`` on a storage that
+        seals; raises :class:`DeserializationError` (a miss) if it cannot be read, is damaged,
+        belongs to another key, or was written before entries were sealed."""
         if self.serializer is None:
-            if is_default_format(value):
-                return _default_format().loads(value)
-            return value
+            if not is_default_format(value):
+                return value
+            if self._seals:
+                value = unseal(key, value)
+            return _default_format().loads(value)
+        if self._seals and (type(value) is bytes or isinstance(value, _SEALABLE)):
+            value = unseal(key, value)
         try:
             return self.serializer.loads(value)
         except DeserializationError:
@@ -191,9 +235,12 @@ class BaseStorage(MutableMapping[str, Any], ABC):
             expires = getattr(value, "expires", None)
         created_at = getattr(value, "created_at", None)
         size = getattr(value, "size", 0)
-        self.set_raw(
-            key, self.serialize(value), expires, created_at, size if isinstance(size, int) else 0
-        )
+        data = self.serialize(value, key)
+        limits = self.limits  # max_size / max_entries, if the cache has them
+        stored = 0 if limits is None else limits.admit(key, data)
+        self.set_raw(key, data, expires, created_at, size if isinstance(size, int) else 0)
+        if limits is not None:
+            limits.written(key, stored)
 
     def bulk_delete(self, keys: Iterable[str]) -> None:
         """Delete every key in ``keys``; missing keys are ignored."""

@@ -402,26 +402,21 @@ def test_the_timer_never_keeps_the_interpreter_alive() -> None:
 # -- a server backend ------------------------------------------------------------------------
 
 
-def test_redis(
-    redis_url: str,
-    unique_name: str,
+def test_every_backend(
+    make_any_session: Callable[..., CachedSession],
     scheduler: CleanupScheduler,
     origin: LocalOrigin,
     clock: time_machine.Coordinates,
 ) -> None:
-    session = CachedSession(unique_name, backend=redis_url, expire_after=60, cleanup_interval=60)
-    try:
-        cache = session.cache
-        short = session.get(origin.url("/json?cleanup=redis-short"))
-        kept = session.get(origin.url("/json?cleanup=redis-kept"), expire_after=3600)
-        redirected = session.get(origin.url("/redirect/2?cleanup=redis-alias"))
-        assert len(cache.redirects) == 2
-        clock.shift(120)
-        scheduler.run_due(T0 + 60)
-        assert not cache.contains(key=short.cache_key)
-        assert not cache.contains(key=redirected.cache_key)
-        assert len(cache.redirects) == 0
-        assert cache.contains(key=kept.cache_key)
-    finally:
-        session.cache.clear()
-        session.close()
+    session = make_any_session(expire_after=60, cleanup_interval=60)
+    cache = session.cache
+    short = session.get(origin.url("/json?cleanup=every-short"))
+    kept = session.get(origin.url("/json?cleanup=every-kept"), expire_after=3600)
+    redirected = session.get(origin.url("/redirect/2?cleanup=every-alias"))
+    assert len(cache.redirects) == 2
+    clock.shift(120)
+    scheduler.run_due(T0 + 60)
+    assert not cache.contains(key=short.cache_key)
+    assert not cache.contains(key=redirected.cache_key)
+    assert len(cache.redirects) == 0
+    assert cache.contains(key=kept.cache_key)

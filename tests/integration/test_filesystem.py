@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from requests_cache_like import CachedResponse, CachedSession
-from requests_cache_like.backends import FileCache, filesystem, init_backend
+from requests_cache_like.backends import FileCache, filesystem, init_backend, integrity
 from requests_cache_like.demo import LocalOrigin
 from requests_cache_like.exceptions import StorageError
 from requests_cache_like.models import CachedRequest
@@ -91,9 +91,13 @@ def test_json_files_are_readable_json(tmp_path: Path) -> None:
     cache = FileCache(tmp_path / "fs", serializer="json")
     cache.responses["abcdef"] = make_response("readable")
     [path] = list(cache.paths())
-    document = json.loads(path.read_text())
+    # The seal's header (docs/integrity.md), then the JSON document.
+    data = path.read_bytes()
+    assert data.startswith(integrity.MAGIC)
+    text = data[integrity.HEADER_SIZE :].decode()
+    document = json.loads(text)
     assert isinstance(document, dict)
-    assert "example.org/readable" in path.read_text()
+    assert "example.org/readable" in text
 
 
 @pytest.mark.parametrize(("given", "used"), [("dat", ".dat"), (".bin", ".bin"), ("", "")])

@@ -58,10 +58,11 @@ def test_each_memory_cache_is_separate() -> None:
 
 
 def test_unknown_memory_option_is_named() -> None:
-    with pytest.raises(TypeError, match="max_entries"):
-        init_backend("x", "memory", max_entries=10)
-    with pytest.raises(TypeError, match="max_entries"):
-        CachedSession("x", backend="memory", max_entries=10)
+    # (max_entries is an option of every backend: see test_limits.py)
+    with pytest.raises(TypeError, match="max_items"):
+        init_backend("x", "memory", max_items=10)
+    with pytest.raises(TypeError, match="max_items"):
+        CachedSession("x", backend="memory", max_items=10)
 
 
 def test_instance_is_used_as_is() -> None:

@@ -4,6 +4,7 @@ the key and the mode worked out once per request, and caches written before the 
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -299,25 +300,59 @@ def test_key_and_mode_worked_out_once_per_request(
 # --- caches written before this change ---------------------------------------------------------
 
 
-def test_a_cache_written_before_the_one_engine_is_read(tmp_path: Path) -> None:
-    """tests/data/cache-format-1.sqlite was written by the two-engine code: an override-mode
-    entry, a redirect alias, and standards-mode Vary variants."""
+def test_a_cache_written_before_entries_were_sealed_is_refetched(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """tests/data/cache-format-1.sqlite was written by the two-engine code, before entries
+    were sealed (docs/integrity.md): an override-mode entry, a redirect alias, and
+    standards-mode Vary variants. Each old entry is a miss, logged once, fetched again
+    without an error and overwritten, so the next request is a hit."""
     path = tmp_path / "cache.sqlite"
     shutil.copy(DATA / "cache-format-1.sqlite", path)
-    with Mocker() as mock:  # no URL registered: any request to the origin fails the test
+    caplog.set_level(logging.WARNING, logger="requests_cache_like")
+    with Mocker() as mock:
+        mock.get("http://api.test/override", json={"mode": "override"})
+        mock.get(
+            "http://api.test/start", status_code=302, headers={"Location": "http://api.test/final"}
+        )
+        mock.get("http://api.test/final", json={"final": True})
+        mock.get(
+            "http://api.test/standards",
+            json=lambda request, context: {"lang": request.headers["Accept-Language"]},
+            headers={"Cache-Control": "max-age=3600", "Vary": "Accept-Language"},
+        )
         override = CachedSession(str(path))
-        assert override.get("http://api.test/override").json() == {"mode": "override"}
-        redirected = override.get("http://api.test/start")
-        assert redirected.from_cache
-        assert redirected.json() == {"final": True}
         standards = CachedSession(str(path), cache_control=True)
-        for language in ("en", "fr"):
-            answer = standards.get(
-                "http://api.test/standards", headers={"Accept-Language": language}
-            )
-            assert answer.from_cache
-            assert answer.json() == {"lang": language}
-        assert not mock.called
+
+        def answers() -> list[Any]:
+            return [
+                override.get("http://api.test/override"),
+                override.get("http://api.test/start"),
+                *(
+                    standards.get(
+                        "http://api.test/standards", headers={"Accept-Language": language}
+                    )
+                    for language in ("en", "fr")
+                ),
+            ]
+
+        expected = [{"mode": "override"}, {"final": True}, {"lang": "en"}, {"lang": "fr"}]
+        first = answers()
+        assert [answer.from_cache for answer in first] == [False] * 4
+        assert [answer.json() for answer in first] == expected
+        sent = mock.call_count
+        assert sent == 5  # the redirect is two requests
+        again = answers()
+        assert [answer.from_cache for answer in again] == [True] * 4
+        assert [answer.json() for answer in again] == expected
+        assert mock.call_count == sent
+    old_keys = ["b3b4e400ea5676ed", "3183ff1b974a9193", "5ea9c7852474cfb0"]
+    for key in old_keys:
+        warned = [r for r in caplog.records if key in r.getMessage()]
+        assert len(warned) == 1, [r.getMessage() for r in caplog.records]
+        assert "has no seal" in warned[0].getMessage()
+    for session in (override, standards):
+        session.close()
 
 
 def test_fast_path_hint_is_dropped_when_the_request_changes(

@@ -49,10 +49,14 @@ def make_response(
 
 
 def table_names(path: str | Path) -> set[str]:
-    """The tables in the database file at ``path``, read over a separate connection."""
+    """The tables in the database file at ``path``, read over a separate connection (each
+    table's ``{table}_usage`` and ``{table}_uses`` beside it, the bookkeeping of size limits,
+    left out)."""
     with sqlite3.connect(path) as connection:
         rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return {row[0] for row in rows}
+        names = {row[0] for row in rows}
+        bookkeeping = {f"{name}_{suffix}" for name in names for suffix in ("usage", "uses")}
+        return names - bookkeeping
 
 
 @pytest.fixture

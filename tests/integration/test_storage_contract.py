@@ -8,6 +8,7 @@ the fixtures it needs (``request.getfixturevalue("redis_url")``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,8 +28,10 @@ from requests_cache_like.backends import (
     RedisDict,
     SQLiteDict,
 )
+from requests_cache_like.backends.integrity import HEADER_SIZE, is_sealed, unseal
 from requests_cache_like.exceptions import DeserializationError
 from requests_cache_like.models import CachedRequest
+from requests_cache_like.serializers import CattrStage, SerializerPipeline, Stage
 
 from ..conftest import DYNAMODB_CLIENT_OPTIONS
 
@@ -118,6 +121,11 @@ def _filesystem(tmp_path: Path, table: str, serializer: str | None) -> BaseStora
     return FileDict(tmp_path / "contract" / table, serializer=serializer)
 
 
+def _text_serializer() -> SerializerPipeline:
+    """A pipeline that gives text (``str``), as requests-cache-style JSON pipelines do."""
+    return SerializerPipeline([CattrStage(binary=False), Stage(json)], "text", is_binary=False)
+
+
 #: Every storage the contract runs against. Add a backend here to put it under the suite.
 #: A name with a ``-serializer`` suffix holds serialized responses; a bare name, plain strings
 #: (as the redirect storages do).
@@ -132,6 +140,11 @@ STORAGE_FACTORIES: dict[str, StorageFactory] = {
     ),
     "sqlite-json": lambda request, tmp_path: _serialized(
         SQLiteDict(tmp_path / "contract.sqlite", table_name="as_json", serializer="json")
+    ),
+    "sqlite-text": lambda request, tmp_path: _serialized(
+        SQLiteDict(
+            tmp_path / "contract.sqlite", table_name="as_text", serializer=_text_serializer()
+        )
     ),
     "filesystem": lambda request, tmp_path: _plain(_filesystem(tmp_path, "plain", None)),
     "filesystem-default": lambda request, tmp_path: _serialized(
@@ -281,7 +294,7 @@ def test_bulk_delete_of_many_keys(case: StorageCase) -> None:
     storage = case.storage
     keys = [f"key-{i:04d}" for i in range(case.many_keys)]
     for i, key in enumerate(keys):
-        storage.set_raw(key, storage.serialize(case.make_value(i)))
+        storage.set_raw(key, storage.serialize(case.make_value(i), key))
     storage.bulk_delete(keys[:-20])
     assert sorted(storage) == keys[-20:]
 
@@ -369,3 +382,81 @@ def test_truncated_entry_is_unreadable(serialized_case: StorageCase) -> None:
     with pytest.raises(DeserializationError):
         storage["cut"]
     assert [key for key, _ in storage.readable_items()] == ["whole"]
+
+
+# -- integrity (docs/integrity.md) ------------------------------------------------------------
+
+
+def _flipped(raw: bytes, position: int, bit: int) -> bytes:
+    damaged = bytearray(raw)
+    damaged[position] ^= 1 << bit
+    return bytes(damaged)
+
+
+def test_serialized_entries_are_sealed_for_their_key(serialized_case: StorageCase) -> None:
+    storage = serialized_case.storage
+    storage["key"] = serialized_case.make_value(1)
+    raw = storage.get_raw("key")
+    assert is_sealed(raw)
+    assert unseal("key", raw)  # the seal is for the key it is stored under
+    storage.set_raw("moved", raw)
+    with pytest.raises(DeserializationError, match="another key"):
+        storage["moved"]
+    storage.set_raw("old", unseal("key", raw))  # the bare serialized form: written before
+    with pytest.raises(DeserializationError, match=r"has no seal|not a sealed"):
+        storage["old"]
+    assert [key for key, _ in storage.readable_items()] == ["key"]
+
+
+def test_a_flipped_bit_is_unreadable(serialized_case: StorageCase) -> None:
+    storage = serialized_case.storage
+    storage["key"] = serialized_case.make_value(1)
+    raw = bytes(storage.get_raw("key"))
+    for position in (0, 4, 5, 6, HEADER_SIZE - 2, HEADER_SIZE - 1, HEADER_SIZE, len(raw) - 1):
+        for bit in (0, 5, 7):
+            storage.set_raw("key", _flipped(raw, position, bit))
+            with pytest.raises(DeserializationError):
+                storage["key"]
+    storage.set_raw("key", raw)
+    assert serialized_case.identity(storage["key"]) == serialized_case.identity(
+        serialized_case.make_value(1)
+    )
+
+
+def test_values_swapped_between_keys_are_unreadable(serialized_case: StorageCase) -> None:
+    storage = serialized_case.storage
+    storage["a"] = serialized_case.make_value(1)
+    storage["b"] = serialized_case.make_value(2)
+    raw_a, raw_b = storage.get_raw("a"), storage.get_raw("b")
+    storage.set_raw("a", raw_b)
+    storage.set_raw("b", raw_a)
+    for key in ("a", "b"):
+        with pytest.raises(DeserializationError, match="another key"):
+            storage[key]
+    assert list(storage.readable_items()) == []
+
+
+@pytest.fixture(params=[name for name in STORAGE_FACTORIES if name not in SERIALIZED_STORAGES])
+def plain_case(
+    request: pytest.FixtureRequest, make_storage: Callable[[str], StorageCase]
+) -> StorageCase:
+    """Each registered storage without a serializer, empty."""
+    return make_storage(str(request.param))
+
+
+def test_a_response_in_a_storage_without_serializer_is_sealed(plain_case: StorageCase) -> None:
+    """A storage made without a serializer keeps other values as they are (redirect targets
+    are strings), but stores a response in the default format, sealed like any other."""
+    storage = plain_case.storage
+    storage["plain"] = "a redirect target"
+    assert storage.get_raw("plain") == "a redirect target"
+    storage["response"] = _response_value(3)
+    raw = storage.get_raw("response")
+    assert is_sealed(raw)
+    assert _response_identity(storage["response"]) == _response_identity(_response_value(3))
+    storage.set_raw("moved", raw)
+    with pytest.raises(DeserializationError, match="another key"):
+        storage["moved"]
+    storage.set_raw("old", unseal("response", raw))
+    with pytest.raises(DeserializationError, match=r"has no seal|not a sealed"):
+        storage["old"]
