@@ -1,12 +1,5 @@
-"""The storage contract (:class:`BaseStorage`) and the user-facing cache (:class:`BaseCache`).
-
-A storage is dumb: it maps string keys to stored values, optionally through a serializer, and
-knows nothing of HTTP. A cache composes two storages, ``responses`` and ``redirects``, and
-offers the inspection API (``contains``, ``delete``, ``filter``, ``urls`` ...).
-
-The storages are defined in :mod:`.storage` and imported here, so imports from this module
-keep working.
-"""
+"""The user-facing cache (:class:`BaseCache`: two storages, ``responses`` and ``redirects``,
+and the inspection API); the storage contract is in :mod:`.storage`, imported here too."""
 
 from __future__ import annotations
 
@@ -148,10 +141,25 @@ class BaseCache:
         if follow_redirects:
             try:
                 target = self.redirects.get_raw(key)
-                return self._read(target)
+                response = self._read(target)
             except KeyError:
-                pass
+                return default
+            if self._came_from(key, response):
+                return response
+            warn_unreadable(key, DeserializationError("alias leads to another request's response"))
         return default
+
+    def _came_from(self, alias: str, response: CachedResponse) -> bool:
+        """True if ``response`` followed a redirect from the request keyed ``alias`` (or
+        followed none: an alias made with :meth:`save_redirect`). An alias whose value was
+        damaged or swapped with another's leads to another chain's end, and is a miss."""
+        if not response.history:
+            return True
+        for previous in response.history:
+            request = getattr(previous, "request", None)
+            if request is not None and self.create_key(request) == alias:
+                return True
+        return False
 
     def _read(self, key: str) -> CachedResponse:
         try:

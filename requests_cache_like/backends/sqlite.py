@@ -46,11 +46,8 @@ def get_cache_path(
     use_temp: bool = False,
     use_memory: bool = False,
 ) -> str:
-    """Return the database path for ``db_path`` and the location options.
-
-    A name without a suffix gets ``.sqlite``; ``use_cache_dir`` puts it in the user cache
-    directory, ``use_temp`` in the temp directory, ``use_memory`` makes it in-memory.
-    """
+    """The database path for ``db_path`` (``.sqlite`` added to a bare name) in the user cache
+    directory, the temp directory, or in memory, as the options say."""
     if use_memory or str(db_path) in (":memory:", MEMORY_URI):
         return ":memory:"
     path = Path(db_path).expanduser()
@@ -166,7 +163,8 @@ class SQLiteDict(BaseStorage):
             for statement in statements:
                 cursor.execute(statement)
         self._db.schema.extend(s for s in statements if s not in self._db.schema)
-        self._sql_get = f"SELECT value FROM {table} WHERE key = ?"
+        column = "CAST(value AS BLOB)" if self.serializer is None else "value"  # see get_raw
+        self._sql_get = f"SELECT {column}, typeof(value) FROM {table} WHERE key = ?"
         self._sql_set = (
             f"INSERT OR REPLACE INTO {table} (key, value, expires, created_at, size) "
             "VALUES (?, ?, ?, ?, ?)"
@@ -175,8 +173,7 @@ class SQLiteDict(BaseStorage):
 
     @contextmanager
     def bulk_commit(self) -> Iterator[None]:
-        """requests-cache's way to write many entries quickly. Each write here is already one
-        short transaction, so the block needs nothing more; it is kept for code that uses it."""
+        """requests-cache's batch writes: each write is one short transaction here already."""
         yield
 
     @property
@@ -189,7 +186,10 @@ class SQLiteDict(BaseStorage):
             row = cursor.execute(self._sql_get, (key,)).fetchone()
         if row is None:
             raise KeyError(key)
-        return row[0]
+        value, kind = row
+        if kind == "text" and isinstance(value, bytes):  # an alias: not UTF-8 is a miss
+            return value.decode("utf-8", "replace")
+        return value
 
     def set_raw(
         self,

@@ -283,14 +283,7 @@ def test_a_damaged_redirect_alias_is_only_a_miss(
         "filesystem",
         "redis",
         "gridfs",
-        pytest.param(
-            "sqlite",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="SQLite refuses to read TEXT that is not UTF-8 (a StorageError, not a "
-                "miss); needs the redirects table read as bytes (sqlite.py get_raw)",
-            ),
-        ),
+        "sqlite",
     ],
     indirect=True,
 )
@@ -319,12 +312,6 @@ def test_a_redirect_alias_that_is_not_utf8_is_a_miss(
         assert_alias_recovers(session, mock, "a", target)
 
 
-@pytest.mark.parametrize("any_backend", ["sqlite"], indirect=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="redirect aliases are not sealed: BaseCache.get_response reads them with get_raw; "
-    "sealing them needs base.py to read aliases through the storage (see docs/integrity.md)",
-)
 def test_alias_values_swapped_between_keys_are_misses(
     make_any_session: Callable[..., CachedSession],
 ) -> None:
@@ -338,7 +325,11 @@ def test_alias_values_swapped_between_keys_are_misses(
         target_b = session.cache.redirects.get_raw(alias_b)
         session.cache.redirects.set_raw(alias_a, target_b)
         session.cache.redirects.set_raw(alias_b, target_a)
-        assert session.get(f"{API}/a").json() == {"final": "a"}
+        assert session.get(f"{API}/a").json() == {"final": "a"}  # never the other chain's
+        assert session.get(f"{API}/b").json() == {"final": "b"}
+        # Each request followed its redirect again and wrote its alias back.
+        assert session.cache.redirects.get_raw(alias_a) == target_a
+        assert session.cache.redirects.get_raw(alias_b) == target_b
 
 
 @pytest.mark.parametrize("any_backend", ["dynamodb"], indirect=True)
