@@ -43,7 +43,8 @@ class SQLiteConnection:
         db_path: str,
         busy_timeout: int | None = None,
         fast_save: bool = False,
-        wal: bool = False,
+        wal: bool = True,
+        durable: bool = False,
         **connect_kwargs: Any,
     ) -> None:
         timeout = connect_kwargs.pop("timeout", None)
@@ -63,6 +64,7 @@ class SQLiteConnection:
                 "check_same_thread",
                 "fast_save",
                 "wal",
+                "durable",
                 "use_cache_dir",
                 "use_temp",
                 "use_memory",
@@ -80,6 +82,7 @@ class SQLiteConnection:
         self.busy_timeout = DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
         self.fast_save = fast_save
         self.wal = wal
+        self.durable = durable
         self.connect_kwargs = connect_kwargs
         self.lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
@@ -107,6 +110,12 @@ class SQLiteConnection:
             connection.execute("PRAGMA journal_mode=WAL")
         if self.fast_save:
             connection.execute("PRAGMA synchronous=OFF")
+        elif self.durable:
+            connection.execute("PRAGMA synchronous=FULL")
+        elif self.wal:
+            # A killed process never leaves a torn or unreadable cache; a power loss may undo the
+            # last commits (the file stays consistent). A miss then costs no fsync.
+            connection.execute("PRAGMA synchronous=NORMAL")
         for statement in self.schema:
             connection.execute(statement)
         return connection

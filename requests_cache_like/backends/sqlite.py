@@ -327,7 +327,8 @@ class SQLiteCache(BaseCache):
     :param busy_timeout: Milliseconds to wait for another writer before raising
         :class:`StorageBusyError` (default 30000).
     :param fast_save: ``PRAGMA synchronous=OFF``: faster writes, less durable on power loss.
-    :param wal: Use write-ahead logging: readers and a writer do not block each other.
+    :param wal: Write-ahead logging (default): readers and a writer do not block each other.
+    :param durable: ``PRAGMA synchronous=FULL``: every write survives a power loss too.
     :param kwargs: Extra :func:`sqlite3.connect` arguments (``detect_types``, ``factory``,
         ``cached_statements``, ``uri``, ``isolation_level``).
     """
@@ -341,14 +342,13 @@ class SQLiteCache(BaseCache):
         use_memory: bool = False,
         busy_timeout: int | None = None,
         fast_save: bool = False,
-        wal: bool = False,
+        wal: bool = True,
+        durable: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(cache_name=str(db_path))
         path = get_cache_path(db_path, use_cache_dir, use_temp, use_memory)
-        self._connection = SQLiteConnection(
-            path, busy_timeout=busy_timeout, fast_save=fast_save, wal=wal, **kwargs
-        )
+        self._connection = SQLiteConnection(path, busy_timeout, fast_save, wal, durable, **kwargs)
         self.responses: SQLiteDict = SQLiteDict(
             path,
             table_name="responses",

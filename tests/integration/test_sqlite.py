@@ -346,9 +346,10 @@ def test_locked_database_raises_storage_busy_error(tmp_path: Path, origin: Local
 
 
 def test_busy_commit_leaves_no_transaction_open(tmp_path: Path) -> None:
-    # A reader in another connection keeps a shared lock: our COMMIT cannot finish in time.
+    # In rollback-journal mode a reader in another connection keeps a shared lock: our COMMIT
+    # cannot finish in time. (In WAL mode, the default, readers never block the writer.)
     path = tmp_path / "reader.sqlite"
-    chosen = SQLiteCache(path, busy_timeout=50)
+    chosen = SQLiteCache(path, busy_timeout=50, wal=False)
     chosen.redirects["first"] = "a"
     reader = sqlite3.connect(path, isolation_level=None)
     reader.execute("BEGIN")
@@ -362,6 +363,34 @@ def test_busy_commit_leaves_no_transaction_open(tmp_path: Path) -> None:
     chosen.redirects["third"] = "c"
     assert sorted(chosen.redirects) == ["first", "third"]
     assert not chosen.responses.connection.in_transaction
+    chosen.close()
+
+
+def test_by_default_a_reader_never_blocks_a_write(tmp_path: Path) -> None:
+    path = tmp_path / "wal.sqlite"
+    chosen = SQLiteCache(path, busy_timeout=50)
+    chosen.redirects["first"] = "a"
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT * FROM redirects").fetchall()
+    chosen.redirects["second"] = "b"  # no StorageBusyError
+    reader.execute("COMMIT")
+    reader.close()
+    assert sorted(chosen.redirects) == ["first", "second"]
+    chosen.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "synchronous"),
+    [({}, 1), ({"durable": True}, 2), ({"fast_save": True}, 0), ({"wal": False}, None)],
+    ids=["default-normal", "durable-full", "fast-save-off", "rollback-journal-build-default"],
+)
+def test_durability_settings(tmp_path: Path, options: dict[str, bool], synchronous: int) -> None:
+    # NORMAL in WAL mode: a killed process never leaves a torn cache, and no fsync per write.
+    chosen = SQLiteCache(tmp_path / "durability", **options)
+    pragma = chosen.responses.connection.execute("PRAGMA synchronous").fetchone()[0]
+    if synchronous is not None:
+        assert pragma == synchronous
     chosen.close()
 
 
@@ -592,6 +621,7 @@ def test_size_grows_and_vacuum_shrinks(cache: SQLiteCache) -> None:
     cache.save_response(make_response("small", 10), cache_key="small")
     grown = cache.responses.size()
     assert grown > empty + 390_000
+    cache.responses.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the log into the file
     assert grown == Path(cache.db_path).stat().st_size
     cache.delete("big")
     assert cache.responses.size() == grown  # deleted pages are kept for reuse...
