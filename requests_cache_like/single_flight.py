@@ -136,6 +136,11 @@ def _lead(
             taken = None  # cannot tell: fetch without the lease
         if taken is not False:
             try:
+                if pause > _FIRST_PAUSE:  # waited: the last holder may have stored it since
+                    primary, selected, plan, now = exchange.plan()
+                    answer = exchange.answer_from_cache(plan, primary, selected, now)
+                    if answer is not None:
+                        return answer
                 return exchange.fetch(plan, primary, selected)
             finally:
                 if taken:
