@@ -19,7 +19,7 @@ from requests.auth import HTTPBasicAuth
 from requests.hooks import dispatch_hook
 from requests.sessions import merge_hooks
 
-from .keys import settings_key
+from .keys import is_canonical, settings_key
 from .lookup import answer_from, lookup, rules_for
 from .models import CachedResponse
 from .models.response import utcnow
@@ -177,11 +177,14 @@ def _memo_key(
         return None
     if entry is None:
         prepared = PreparedRequest()
-        try:
-            prepared.prepare_method(method)
-            prepared.prepare_url(url, params)
-        except Exception:  # invalid URL: let requests raise its own error, on the full path
-            return None
+        prepared.prepare_method(method)
+        if params is None and type(url) is str and is_canonical(url):
+            prepared.url = url  # what prepare_url would make of it (a property test checks)
+        else:
+            try:
+                prepared.prepare_url(url, params)
+            except Exception:  # invalid URL: let requests raise its own error, on the full path
+                return None
         prepared.prepare_headers(None)
         prepared.prepare_body(None, None, None)
         entry = (settings_key(prepared, settings), prepared.url or "")

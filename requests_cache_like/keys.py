@@ -15,6 +15,7 @@ of the rules above means a new :data:`KEY_VERSION`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from hashlib import blake2b
@@ -60,10 +61,39 @@ def _encode_query(pairs: Iterable[tuple[str, str]]) -> str:
     return urlencode(list(pairs), quote_via=quote, safe=_SAFE_QUERY)
 
 
+# URLs that url_normalize returns unchanged, recognised in about a microsecond instead of its
+# 60-odd: lower-case http(s) host, a path and query of characters that need no
+# percent-encoding, no dot segments, no empty query parameters. A property test checks that
+# url_normalize leaves every URL this accepts as it is.
+_PLAIN = r"[A-Za-z0-9\-._~!$'()*+,;:@/?]"
+_CANONICAL = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)"
+    r"(?::(?P<port>[1-9][0-9]{0,4}))?(?P<path>/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)"
+    rf"(?:\?{_PLAIN}+(?:={_PLAIN}*)?(?:&{_PLAIN}+(?:={_PLAIN}*)?)*)?",
+    re.ASCII,
+)
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def is_canonical(url: str) -> bool:
+    """True if ``url`` is already in the form :func:`normalize_url` would give it (before
+    sorting its query), and in the form requests prepares it to."""
+    match = _CANONICAL.fullmatch(url)
+    if match is None:
+        return False
+    scheme, host, port, path = match.group("scheme", "host", "port", "path")
+    if port is not None and (int(port) > 65535 or port == _DEFAULT_PORTS[scheme]):
+        return False
+    if "//" in path or _DOT_SEGMENT.search(path) or "xn--" in host or ".." in host:
+        return False
+    return all(len(label) <= 63 for label in host.split("."))
+
+
 @lru_cache(maxsize=4096)
 def _normalize_base(url: str) -> tuple[str, str, str, str, str]:
     # url_normalize is the slow part of key building; URLs repeat, so its result is memoised.
-    normalized = url_normalize(url) or url
+    normalized = url if is_canonical(url) else url_normalize(url) or url
     scheme, netloc, path, query, _fragment = urlsplit(normalized)
     return scheme, netloc, path or "/", query, ""
 

@@ -32,9 +32,11 @@ def quote_identifier(name: str) -> str:
 
 
 class SQLiteConnection:
-    """One connection to a database file, shared by the cache's tables and guarded by a lock.
+    """One connection to a database file, shared by the cache's tables and guarded by a lock,
+    for writes; in WAL mode each thread reads through a connection of its own, without the
+    lock, so that hits in many threads do not queue behind one another.
 
-    A forked child process opens its own connection on first use (SQLite connections must
+    A forked child process opens its own connections on first use (SQLite connections must
     not cross a fork).
     """
 
@@ -87,6 +89,10 @@ class SQLiteConnection:
         self.lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        self._shared = False  # a connection of the caller's (wrapping): no readers of ours
+        self._readers: dict[int, sqlite3.Connection] = {}
+        self._readers_pid = 0
+        self._local = threading.local()  # .writing: this thread is inside a write
         #: CREATE statements of the tables on this connection, replayed on every new
         #: connection (an in-memory database starts empty again after close()).
         self.schema: list[str] = []
@@ -97,15 +103,20 @@ class SQLiteConnection:
         row = connection.execute("PRAGMA database_list").fetchone()
         shared = cls(row[2] or ":memory:")
         shared._connection, shared._pid = connection, os.getpid()
+        shared._shared = True
         return shared
 
-    def _connect(self) -> sqlite3.Connection:
+    def _open(self) -> sqlite3.Connection:
         connection: sqlite3.Connection = sqlite3.connect(
             self.db_path,
             timeout=self.busy_timeout / 1000,
             check_same_thread=False,
             **{"isolation_level": None, **self.connect_kwargs},
         )
+        return connection
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = self._open()
         if self.wal and self.db_path != ":memory:":
             connection.execute("PRAGMA journal_mode=WAL")
         if self.fast_save:
@@ -131,10 +142,43 @@ class SQLiteConnection:
                     self._pid = pid
         return self._connection
 
+    def _reader(self) -> sqlite3.Connection | None:
+        """This thread's read connection, or None where reads share the main connection (not
+        WAL, an in-memory or URI database, the caller's connection, or inside a write)."""
+        if (
+            not self.wal
+            or self._shared
+            or self.db_path == ":memory:"
+            or self.connect_kwargs.get("uri")
+            or getattr(self._local, "writing", False)
+        ):
+            return None
+        pid, ident = os.getpid(), threading.get_ident()
+        reader = self._readers.get(ident) if self._readers_pid == pid else None
+        if reader is None:
+            self.connection  # noqa: B018 (the file, its WAL mode and tables exist first)
+            with self.lock:
+                if self._readers_pid != pid:  # a forked child: the parent's are not ours
+                    self._readers, self._readers_pid = {}, pid
+                alive = {thread.ident for thread in threading.enumerate()}
+                for gone in [i for i in self._readers if i not in alive]:
+                    self._readers.pop(gone).close()
+                reader = self._readers[ident] = self._open()
+        return reader
+
     @contextmanager
     def cursor(self, write: bool = False) -> Iterator[sqlite3.Cursor]:
-        """Run statements under the lock; with ``write``, inside one immediate transaction."""
-        with self.lock:
+        """Run statements: reads on this thread's connection (or under the lock), writes
+        under the lock inside one immediate transaction."""
+        with self._errors():
+            reader = None if write else self._reader()
+        if reader is not None:
+            with self._errors():
+                yield reader.cursor()
+            return
+        with self.lock, self._errors():
+            outer = getattr(self._local, "writing", False)
+            self._local.writing = write or outer  # reads inside a write see the write
             try:
                 connection = self.connection
                 if write:
@@ -150,20 +194,32 @@ class SQLiteConnection:
                         raise
                 else:
                     yield connection.cursor()
-            except sqlite3.DatabaseError as exc:  # includes "file is not a database"
-                message = str(exc).lower()
-                if isinstance(exc, sqlite3.OperationalError) and (
-                    "locked" in message or "busy" in message
-                ):
-                    raise StorageBusyError(
-                        f"SQLite database {self.db_path!r} stayed locked by another writer for "
-                        f"longer than busy_timeout={self.busy_timeout} ms"
-                    ) from exc
-                raise StorageError(f"SQLite error on {self.db_path!r}: {exc}") from exc
+            finally:
+                self._local.writing = outer
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:  # includes "file is not a database"
+            message = str(exc).lower()
+            if isinstance(exc, sqlite3.OperationalError) and (
+                "locked" in message or "busy" in message
+            ):
+                raise StorageBusyError(
+                    f"SQLite database {self.db_path!r} stayed locked by another writer for "
+                    f"longer than busy_timeout={self.busy_timeout} ms"
+                ) from exc
+            raise StorageError(f"SQLite error on {self.db_path!r}: {exc}") from exc
 
     def close(self) -> None:
-        """Close the connection (it reopens if used again)."""
+        """Close the connections (they reopen if used again)."""
         with self.lock:
-            if self._connection is not None and self._pid == os.getpid():
+            mine = os.getpid()
+            if self._connection is not None and self._pid == mine:
                 self._connection.close()
             self._connection = None
+            if self._readers_pid == mine:
+                for reader in self._readers.values():
+                    reader.close()
+            self._readers = {}

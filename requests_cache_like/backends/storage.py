@@ -25,6 +25,7 @@ from ..exceptions import DeserializationError
 from ..models import CachedResponse
 from ..serializers import init_serializer
 from ..serializers.stages import FrameStage
+from .decoded import DecodedMemo
 from .integrity import MAGIC as _SEALED
 from .integrity import seal, unseal
 
@@ -114,6 +115,8 @@ class BaseStorage(MutableMapping[str, Any], ABC):
     _seals = False
     #: The limits of the cache whose responses this storage holds (see :mod:`.limits`).
     limits: LimitEnforcer | None = None
+    #: Responses decoded lately, reused while their stored bytes are unchanged.
+    _decoded: DecodedMemo | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -136,6 +139,7 @@ class BaseStorage(MutableMapping[str, Any], ABC):
         )
         if isinstance(self.serializer, CopyStage):
             self._seals = False  # objects in this process: no stored bytes to damage
+        self._decoded = DecodedMemo()
 
     # -- what a backend implements -------------------------------------------------------
     def get_raw(self, key: str) -> Any:
@@ -193,14 +197,23 @@ class BaseStorage(MutableMapping[str, Any], ABC):
             if self._seals:
                 value = unseal(key, value)
             return _default_format().loads(value)
+        memo = self._decoded if self._seals and type(value) is bytes else None
+        if memo is not None:
+            found = memo.get(key, value)
+            if found is not None:
+                return found
+        raw = value
         if self._seals and (type(value) is bytes or isinstance(value, _SEALABLE)):
             value = unseal(key, value)
         try:
-            return self.serializer.loads(value)
+            decoded = self.serializer.loads(value)
         except DeserializationError:
             raise
         except Exception as exc:  # a custom serializer may raise anything
             raise DeserializationError(f"{type(exc).__name__}: {exc}") from exc
+        if memo is not None and isinstance(decoded, CachedResponse):
+            memo.put(key, raw, decoded)
+        return decoded
 
     def __getitem__(self, key: str) -> Any:
         value = self.deserialize(key, self.get_raw(key))

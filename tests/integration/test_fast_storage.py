@@ -1,0 +1,155 @@
+"""The storage choices that make misses cheap and hits scale: per-thread SQLite readers,
+decoded responses reused while their bytes are unchanged, byte-range leases, and files
+written without fsync unless ``durable=True``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from requests_cache_like import CachedResponse
+from requests_cache_like.backends import FileCache, SQLiteCache
+from requests_cache_like.backends.decoded import DecodedMemo
+from requests_cache_like.backends.leases import RangeLockLeases, leases_for
+from requests_cache_like.exceptions import DeserializationError
+
+
+def _response(body: bytes = b"hello") -> CachedResponse:
+    return CachedResponse(content=body, url="http://origin.test/a", status_code=200)
+
+
+# -- SQLite readers -------------------------------------------------------------------------
+def test_each_thread_reads_through_its_own_connection(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    cache.responses["k"] = _response()
+    seen: list[object] = []
+    together = threading.Barrier(4, timeout=30)  # all alive at once: no reader is reclaimed
+
+    def read() -> None:
+        assert cache.responses["k"].content == b"hello"
+        with cache._connection.cursor() as cursor:
+            seen.append(cursor.connection)
+        together.wait()
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(connection) for connection in seen}) == 4
+    assert cache._connection.connection not in set(cache._connection._readers.values())
+    cache.close()
+    assert cache._connection._readers == {}
+
+
+def test_a_read_sees_the_write_before_it_and_inside_it(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    connection = cache._connection
+    cache.responses["k"] = _response(b"one")
+    assert cache.responses["k"].content == b"one"
+    cache.responses["k"] = _response(b"two")
+    assert cache.responses["k"].content == b"two"  # the reader's next statement sees it
+    with connection.cursor(write=True) as cursor:
+        cursor.execute("DELETE FROM responses WHERE key = 'k'")
+        with connection.cursor() as inner:  # inside the write: its own uncommitted change
+            assert inner.connection is connection.connection
+            assert inner.execute("SELECT 1 FROM responses WHERE key = 'k'").fetchone() is None
+    assert "k" not in cache.responses
+
+
+def test_readers_of_dead_threads_are_closed(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    cache.responses["k"] = _response()
+    for _ in range(5):
+        thread = threading.Thread(target=lambda: cache.responses["k"])
+        thread.start()
+        thread.join()
+    assert len(cache._connection._readers) <= 2  # the last one and perhaps this thread's
+
+
+@pytest.mark.parametrize("options", [{"wal": False}, {"use_memory": True}])
+def test_without_wal_reads_share_the_connection(tmp_path: Path, options: dict[str, bool]) -> None:
+    cache = SQLiteCache(tmp_path / "c", **options)
+    cache.responses["k"] = _response()
+    with cache._connection.cursor() as cursor:
+        assert cursor.connection is cache._connection.connection
+    assert cache._connection._readers == {}
+
+
+# -- decoded responses ----------------------------------------------------------------------
+def test_unchanged_bytes_are_not_decoded_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = SQLiteCache(tmp_path / "c").responses
+    storage["k"] = _response()
+    first = storage["k"]
+    calls: list[object] = []
+    loads = storage.serializer.loads
+    monkeypatch.setattr(storage.serializer, "loads", lambda v: calls.append(v) or loads(v))
+    second = storage["k"]
+    assert calls == []
+    assert second == first
+    assert second is not first
+    second.headers["X-Changed"] = "1"  # a caller's change never reaches the next reader
+    assert "X-Changed" not in storage["k"].headers
+    storage["k"] = _response(b"new")
+    assert storage["k"].content == b"new"
+    assert len(calls) == 1
+
+
+def test_a_damaged_entry_is_still_a_miss_after_a_good_read(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    cache.responses["k"] = _response()
+    assert cache.responses["k"].content == b"hello"
+    raw = bytearray(cache.responses.get_raw("k"))
+    raw[-3] ^= 0x01
+    cache.responses.set_raw("k", bytes(raw))
+    with pytest.raises(DeserializationError):
+        cache.responses["k"]
+
+
+def test_the_memo_is_bounded() -> None:
+    memo = DecodedMemo(max_entries=3, max_bytes=800)
+    for index in range(5):
+        memo.put(f"k{index}", bytes(50) + bytes([index]), _response())
+    assert len(memo) == 3
+    assert memo.get("k0", bytes(50) + b"\x00") is None
+    assert memo.get("k4", bytes(50) + b"\x04") is not None
+    memo.put("big", bytes(101), _response())  # over an eighth of max_bytes: not kept
+    assert memo.get("big", bytes(101)) is None
+    memo.put("a", bytes(99), _response())
+    memo.put("b", bytes(99), _response())
+    memo.put("c", bytes(99), _response())
+    assert memo._bytes <= 800
+    memo.clear()
+    assert len(memo) == 0
+
+
+# -- leases and durability --------------------------------------------------------------------
+@pytest.mark.parametrize("make", [SQLiteCache, FileCache])
+def test_local_caches_lease_with_byte_range_locks(tmp_path: Path, make: type) -> None:
+    assert RangeLockLeases.supported() is sys.platform.startswith("linux")
+    if not RangeLockLeases.supported():
+        return  # elsewhere the row and lock-file leases serve (test_single_flight.py)
+    leases = leases_for(make(tmp_path / "c"))
+    assert isinstance(leases, RangeLockLeases)
+    assert leases.acquire("k", "one", 30)
+    assert not leases.acquire("k", "two", 30)
+    leases.release("k", "one")
+    assert leases.acquire("k", "two", 30)
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_files_are_fsynced_only_when_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool
+) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    cache = FileCache(tmp_path / "c", durable=durable)
+    cache.responses["k"] = _response()
+    assert cache.responses["k"].content == b"hello"
+    assert bool(synced) is durable
