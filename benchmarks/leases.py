@@ -27,10 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from requests_cache_like import CachedSession  # noqa: E402
+from requests_cache_like.demo import LocalOrigin  # noqa: E402
 from tests.servers import MotoServer, RedisServer, SecantusServer  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench import local_origin  # noqa: E402
 
 DOCS = ROOT / "docs" / "single-flight.md"
 START, END = "<!-- leases:start -->", "<!-- leases:end -->"
@@ -85,7 +83,7 @@ def miss_latency(options: dict[str, Any], base: str, misses: int, single_flight:
 def run(rounds: int, misses: int) -> list[tuple[str, float, float]]:
     """``(backend, off, on)`` seconds per miss, fastest round of each."""
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, local_origin() as origin:
+    with tempfile.TemporaryDirectory() as tmp, LocalOrigin() as origin:
         base = origin.url("").rstrip("/")
         with backends(Path(tmp)) as options:
             for backend, make in options.items():

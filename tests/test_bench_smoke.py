@@ -1,275 +1,359 @@
-"""The benchmark script still runs: its functions, with a handful of calls, give well-formed
-results. Nothing here looks at how fast anything is.
+"""The benchmarks still run: every section, with a handful of calls, gives well-formed results
+and a well-formed report. Nothing here looks at how fast anything is.
 
-requests-cache and Redis are optional here: without them the same tests run on what is
-available (the Redis cases need the ``redis`` package and REDIS_URL or ``redis-server``).
+The peers (requests-cache, CacheControl, hishel) and Redis are optional here: without them the
+same tests run on what is available (Redis needs the ``redis`` package and REDIS_URL or
+``redis-server``); with them, they are covered too.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
-import sys
+import zlib
 from collections.abc import Iterator
-from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import pytest
+import requests
 import time_machine
 
+from benchmarks import bench
+from benchmarks._cases import Case, CaseRunner, build_cases, measure
+from benchmarks._common import (
+    BACKENDS,
+    BODY_SIZE,
+    CC,
+    EXPIRE_AFTER,
+    MAX_AGE,
+    OURS,
+    PLAIN,
+    QUICK_SETTINGS,
+    RC,
+    ROUTE,
+    BenchmarkError,
+)
+from benchmarks._floors import measure_floors
+from benchmarks._libraries import (
+    BOUNDED,
+    CACHE_CONTROL,
+    CACHED_LIBRARIES,
+    STORAGES,
+    library_unavailable,
+)
+from benchmarks._report import (
+    END_MARKER,
+    START_MARKER,
+    Report,
+    environment,
+    render_markdown,
+    replace_section,
+    target_met,
+    to_json,
+    write_docs,
+)
+from benchmarks._servers import BenchOrigin, redis_server, redis_unavailable, stream_checksum
+from benchmarks._streaming import measure_streaming
+from benchmarks._threads import measure_threads
 from requests_cache_like import DO_NOT_CACHE
 
-BENCH_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+#: A handful of calls: enough to go through every path, too few to mean anything.
+TINY = replace(
+    QUICK_SETTINGS,
+    rounds=2,
+    iterations=3,
+    miss_iterations=3,
+    warmup=1,
+    threads=2,
+    thread_hits=4,
+    stream_mib=1,
+)
+PEERS = [library for library in CACHED_LIBRARIES if library != OURS]
 
 
 @pytest.fixture(scope="module")
-def bench() -> Iterator[ModuleType]:
-    """benchmarks/bench.py, imported as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_under_test", BENCH_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
+def libraries() -> list[str]:
+    """Plain requests, this project, and the peers installed here."""
+    return [PLAIN, OURS, *(peer for peer in PEERS if library_unavailable(peer) is None)]
 
 
 @pytest.fixture(scope="module")
-def libraries(bench: ModuleType) -> list[str]:
-    """Plain requests and this project; requests-cache too when it is installed here."""
-    measured = [bench.PLAIN, bench.OURS]
-    if bench.requests_cache_available():
-        measured.append(bench.RC)
-    return measured
+def backends() -> list[str]:
+    """Every backend; Redis only when it can run here."""
+    return [b for b in BACKENDS if b != "redis" or redis_unavailable() is None]
 
 
 @pytest.fixture(scope="module")
-def backends(bench: ModuleType) -> list[str]:
-    """Every backend the benchmark knows; Redis only when it can run here."""
-    available = ["memory", "sqlite", "filesystem"]
-    if bench.redis_unavailable() is None:
-        available.append("redis")
-    return available
+def origin() -> Iterator[BenchOrigin]:
+    with BenchOrigin() as started:
+        yield started
 
 
-def test_measure_gives_one_result_per_case(
-    bench: ModuleType, libraries: list[str], backends: list[str], tmp_path: Path
+@pytest.fixture(scope="module")
+def redis_url(backends: list[str]) -> Iterator[str | None]:
+    if "redis" not in backends:
+        yield None
+        return
+    with redis_server() as url:
+        yield url
+
+
+def _origin_calls(case: Case) -> int:
+    """The requests ``case`` sends the origin with TINY amounts: plain requests and misses on
+    every call (warm-up included; a miss case also fetches its first URL twice to prove it is
+    stored, the second time from the cache); a hit case once, to store its URL, and once more
+    per round in standards mode, where it stores its URL afresh before each round."""
+    timed = TINY.rounds * TINY.miss_iterations
+    if case.kind == "request":
+        return TINY.warmup + timed
+    if case.kind == "miss":
+        return 1 + TINY.warmup + timed
+    return 1 + (TINY.rounds if case.mode == CACHE_CONTROL else 0)
+
+
+def test_hits_and_misses_of_every_library(
+    libraries: list[str],
+    backends: list[str],
+    origin: BenchOrigin,
+    redis_url: str | None,
+    tmp_path: Path,
 ) -> None:
-    cases = bench.build_cases(libraries, backends)
-    cc = bench.CACHE_CONTROL
-    ours = {(c.kind, c.backend, c.mode) for c in cases if c.library == bench.OURS}
-    assert ours == {(kind, backend, None) for kind in ("hit", "miss") for backend in backends} | {
-        ("hit", "memory", cc),
-        ("hit", "sqlite", cc),
-        ("hit", "memory", bench.BOUNDED),
-        ("hit", "sqlite", bench.BOUNDED),
+    cases = build_cases(libraries, backends)
+    ours = {(c.kind, c.backend, c.mode) for c in cases if c.library == OURS}
+    assert ours == {(kind, b, None) for kind in ("hit", "miss") for b in backends} | {
+        ("hit", b, mode) for b in ("memory", "sqlite") for mode in (CACHE_CONTROL, BOUNDED)
     }
-    assert bench.Case(bench.PLAIN, "request") in cases
-    assert (bench.Case(bench.RC, "hit", "sqlite") in cases) == (bench.RC in libraries)
-    assert (bench.Case(bench.RC, "hit", "memory", cc) in cases) == (bench.RC in libraries)
-    assert (bench.Case(bench.OURS, "hit", "redis") in cases) == ("redis" in backends)
+    for peer in PEERS:
+        measured = {(c.kind, c.backend) for c in cases if c.library == peer and not c.mode}
+        expected = {(k, b) for k in ("hit", "miss") for b in backends if b in STORAGES[peer]}
+        assert measured == (expected if peer in libraries else set())
+    assert cases[0] == Case(PLAIN, "request")
 
-    settings = bench.Settings(rounds=2, iterations=3, miss_iterations=3, warmup=1)
-    progress: list[str] = []
-    with ExitStack() as stack:
-        origin = stack.enter_context(bench.local_origin())
-        redis_url = stack.enter_context(bench.redis_server()) if "redis" in backends else None
-        results = bench.measure(
-            origin.base_url, cases, settings, tmp_path, progress.append, redis_url
-        )
-        origin_calls = origin.hits[bench.ROUTE]
-        if redis_url is not None:
-            # Every Redis case removed its keys when it closed.
-            client = importlib.import_module("redis").Redis.from_url(redis_url)
-            assert list(client.scan_iter(match="rcl-bench-*")) == []
-            client.close()
-    # Plain requests and misses reach the origin on every call (warm-up included); a hit case
-    # only once, for the miss that stores its URL; a standards-mode hit case (memory, SQLite)
-    # once more per round, as it stores its URL afresh before each; our two bounded-cache hit
-    # cases (memory, SQLite) once each.
-    cached_libraries = len(libraries) - 1
-    per_library = len(backends) * 1 + len(backends) * (1 + 6) + 2 * (1 + 2)
-    assert origin_calls == (1 + 6) + cached_libraries * per_library + 2
-
-    assert progress == ["round 1/2", "round 2/2"]
+    before = origin.hits[ROUTE]
+    results = measure(
+        origin.base_url, cases, 3, 3, TINY.rounds, TINY.warmup, tmp_path, None, redis_url
+    )
+    assert origin.hits[ROUTE] - before == sum(_origin_calls(case) for case in cases)
     assert [result.case for result in results] == cases
     for result in results:
-        assert result.calls_per_round == 3
-        assert len(result.round_medians_us) == 2
-        assert result.calls == 6
+        assert result.calls == TINY.rounds * 3
+        assert len(result.round_medians_us) == TINY.rounds
         assert result.median_us > 0
-        assert result.mean_us > 0
-    # Both SQLite cases of this project wrote their file in the given directory, and both
-    # filesystem cases their directory of response files.
-    assert {path.name for path in tmp_path.glob("requests-cache-like-*.sqlite")} == {
+    assert {p.name for p in tmp_path.glob("requests-cache-like-*.sqlite")} == {
         "requests-cache-like-hit-sqlite.sqlite",
         "requests-cache-like-miss-sqlite.sqlite",
         "requests-cache-like-hit-sqlite-cache-control.sqlite",
         "requests-cache-like-hit-sqlite-max-size.sqlite",
     }
-    hit_files = list((tmp_path / "requests-cache-like-hit-filesystem").rglob("responses/*/*/*"))
-    miss_files = list((tmp_path / "requests-cache-like-miss-filesystem").rglob("responses/*/*/*"))
-    assert len(hit_files) == 1
-    assert len(miss_files) == 1 + 6
+    if redis_url is not None:
+        # Every Redis case removed its keys when it closed, CacheControl's (the URLs) too.
+        client = importlib.import_module("redis").Redis.from_url(redis_url)
+        assert list(client.scan_iter(match="rcl-bench-*")) == []
+        assert list(client.scan_iter(match=f"{origin.base_url}/*")) == []
+        client.close()
 
-    ratios = bench.compute_ratios(results)
-    measured = {ratio.label: ratio.value for ratio in ratios if ratio.value is not None}
-    assert f"plain request / {bench.OURS} hit (memory)" in measured
-    assert f"{bench.OURS} miss+store / plain request (SQLite)" in measured
-    assert f"plain request / {bench.OURS} hit (filesystem)" in measured
-    assert f"plain request / {bench.OURS} hit (SQLite, cache_control)" in measured
-    assert f"{bench.OURS} hit (memory, max_size) / {bench.OURS} hit (memory)" in measured
-    assert (f"plain request / {bench.OURS} hit (Redis)" in measured) == ("redis" in backends)
-    assert all(value > 0 for value in measured.values())
-    has_rc = bench.RC in libraries
-    assert (f"{bench.RC} hit / {bench.OURS} hit (SQLite)" in measured) == has_rc
-    for label in ("memory", "SQLite"):
-        rc_ratio = f"{bench.RC} hit / {bench.OURS} hit ({label}, cache_control)"
-        assert (rc_ratio in measured) == has_rc
-    assert (bench.target_met(results) is None) == (not has_rc)
-
-    env = bench.environment(["--quick"], settings)
-    assert env["command"] == "python benchmarks/bench.py --quick"
-    table = bench.format_table(results, ratios)
-    markdown = bench.render_markdown(results, ratios, env)
-    for result in results:
-        assert result.case.name in table
-        assert f"| {result.case.name} |" in markdown
+    report = Report(environment(["--quick"], TINY, ["misses", "hits"]), cases=results)
+    markdown = render_markdown(report)
     assert "python benchmarks/bench.py --quick" in markdown
-    data = json.loads(json.dumps(bench.to_json(results, ratios, env)))
-    assert [entry["case"] for entry in data["results"]] == [c.slug for c in cases]
-    assert len({c.slug for c in cases}) == len(cases)
-    assert {entry["mode"] for entry in data["results"]} == {None, cc, bench.BOUNDED}
+    assert "### Misses" in markdown
+    assert "### Hits" in markdown
+    for result in results:
+        assert f"| {result.case.name} |" in markdown
+    hits = markdown.split("### Hits")[1]
+    sqlite_row = next(line for line in hits.splitlines() if line.startswith("| SQLite |"))
+    assert sqlite_row.count("µs") == 1 + (RC in libraries) + ("hishel" in libraries)
+    assert ("\N{EM DASH}" in sqlite_row) == (CC in libraries)
+    assert (target_met(results) is None) == (RC not in libraries)
+    data = json.loads(json.dumps(to_json(report)))
+    assert [entry["case"] for entry in data["results"]] == [case.slug for case in cases]
+    assert len({case.slug for case in cases}) == len(cases)
 
 
-def test_hit_case_rejects_an_answer_that_is_not_from_the_cache(
-    bench: ModuleType, tmp_path: Path
+@pytest.mark.parametrize("library", CACHED_LIBRARIES)
+def test_a_library_that_does_not_store_stops_the_run(
+    library: str, origin: BenchOrigin, tmp_path: Path
 ) -> None:
-    # A "hit" case whose session stores nothing must stop the run, not time misses.
-    case = bench.Case(bench.OURS, "hit", "memory")
-    with bench.local_origin() as origin:
-        runner = bench._Runner(case, origin.base_url, tmp_path)
-        try:
-            runner.session.settings.expire_after = DO_NOT_CACHE
-            with pytest.raises(bench.BenchmarkError, match="from_cache=False"):
-                runner.warm_up(1)
-        finally:
-            runner.close()
+    # A peer that answered every request from the origin would be timed as a cache: the
+    # warm-up must stop the run instead.
+    if library_unavailable(library):
+        pytest.skip(library_unavailable(library))
+    runner = CaseRunner(Case(library, "hit", STORAGES[library][0]), origin.base_url, tmp_path)
+    try:
+        runner.from_cache = lambda response: False
+        with pytest.raises(BenchmarkError, match=f"from_cache=False.*{library} did not store"):
+            runner.warm_up(1)
+    finally:
+        runner.close()
 
 
-def test_case_names_and_slugs_say_the_mode(bench: ModuleType) -> None:
-    case = bench.Case(bench.OURS, "hit", "memory", bench.CACHE_CONTROL)
+def test_a_session_that_stores_nothing_stops_the_run(origin: BenchOrigin, tmp_path: Path) -> None:
+    runner = CaseRunner(Case(OURS, "miss", "memory"), origin.base_url, tmp_path)
+    try:
+        runner.session.settings.expire_after = DO_NOT_CACHE  # type: ignore[attr-defined]
+        with pytest.raises(BenchmarkError, match="did not store"):
+            runner.warm_up(0)
+    finally:
+        runner.close()
+
+
+def test_case_names_and_slugs() -> None:
+    case = Case(OURS, "hit", "memory", CACHE_CONTROL)
     assert case.name == "requests_cache_like hit (memory, cache_control)"
     assert case.slug == "requests-cache-like-hit-memory-cache-control"
-    # The cases measured before standards mode keep their names (and so their history).
-    assert bench.Case(bench.RC, "hit", "sqlite").name == "requests-cache hit (SQLite)"
-    assert bench.Case(bench.RC, "hit", "sqlite").slug == "requests-cache-hit-sqlite"
+    # The cases measured before the peers keep their names (and so their history).
+    assert Case(RC, "hit", "sqlite").name == "requests-cache hit (SQLite)"
+    assert Case(RC, "miss", "sqlite").slug == "requests-cache-miss-sqlite"
+    assert Case(CC, "hit", "filesystem").slug == "cachecontrol-hit-filesystem"
 
 
-def test_standards_mode_hit_without_age_is_rejected(bench: ModuleType, tmp_path: Path) -> None:
+def test_standards_mode_hit_without_age_is_rejected(origin: BenchOrigin, tmp_path: Path) -> None:
     # Giving expire_after leaves standards mode: the hits lose their Age header, and the case
     # must stop rather than time the other mode under this one's name.
-    case = bench.Case(bench.OURS, "hit", "memory", bench.CACHE_CONTROL)
-    with bench.local_origin() as origin:
-        runner = bench._Runner(case, origin.base_url, tmp_path)
-        try:
-            runner.warm_up(1)
-            runner.session.settings.expire_after = bench.EXPIRE_AFTER
-            with pytest.raises(bench.BenchmarkError, match="without an Age header"):
-                runner.run(1)
-        finally:
-            runner.close()
+    runner = CaseRunner(Case(OURS, "hit", "memory", CACHE_CONTROL), origin.base_url, tmp_path)
+    try:
+        runner.warm_up(1)
+        runner.session.settings.expire_after = EXPIRE_AFTER  # type: ignore[attr-defined]
+        with pytest.raises(BenchmarkError, match="without an Age header"):
+            runner.run(1)
+    finally:
+        runner.close()
 
 
 def test_standards_mode_hit_stays_fresh_from_round_to_round(
-    bench: ModuleType, tmp_path: Path
+    origin: BenchOrigin, tmp_path: Path
 ) -> None:
-    # max-age=60 is shorter than a full run: past it, hits become round trips (and the run
-    # stops); storing the URL afresh before each round keeps every timed call a hit.
-    case = bench.Case(bench.OURS, "hit", "sqlite", bench.CACHE_CONTROL)
+    # Past the origin's max-age, hits become round trips (and the run stops); storing the URL
+    # afresh before each round keeps every timed call a hit.
+    runner = CaseRunner(Case(OURS, "hit", "sqlite", CACHE_CONTROL), origin.base_url, tmp_path)
     start = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
-    with time_machine.travel(start, tick=False) as traveller, bench.local_origin() as origin:
-        runner = bench._Runner(case, origin.base_url, tmp_path)
-        try:
+    try:
+        with time_machine.travel(start, tick=False) as traveller:
             runner.warm_up(1)
-            traveller.shift(61)
-            with pytest.raises(bench.BenchmarkError, match="from_cache=False"):
+            traveller.shift(MAX_AGE + 1)
+            with pytest.raises(BenchmarkError, match="from_cache=False"):
                 runner.run(1)
-            calls = origin.hits[bench.ROUTE]
+            calls = origin.hits[ROUTE]
             runner.before_round()
-            assert origin.hits[bench.ROUTE] == calls + 1
+            assert origin.hits[ROUTE] == calls + 1
             assert len(runner.run(3)) == 3
-            assert origin.hits[bench.ROUTE] == calls + 1
-        finally:
-            runner.close()
+            assert origin.hits[ROUTE] == calls + 1
+    finally:
+        runner.close()
 
 
-def test_replace_section_only_touches_the_marked_part(bench: ModuleType, tmp_path: Path) -> None:
+def test_threads_floors_and_streaming(
+    backends: list[str], origin: BenchOrigin, redis_url: str | None, tmp_path: Path
+) -> None:
+    chosen = [b for b in backends if b != "filesystem"]
+    threads = measure_threads(origin.base_url, chosen, TINY, tmp_path, None, redis_url)
+    assert [result.backend for result in threads] == chosen
+    for result in threads:
+        assert len(result.one_thread) == len(result.many_threads) == TINY.rounds
+        assert result.ratio > 0
+
+    floors = measure_floors(origin.base_url, backends, TINY, tmp_path, None, redis_url)
+    expected = [("sqlite", 4.0), ("sqlite", None)]
+    if redis_url is not None:
+        expected += [("redis", 2.0), ("redis", None)]
+    assert [(floor.backend, floor.required) for floor in floors] == expected
+    assert all(floor.ratio > 0 and floor.hit.calls == TINY.rounds * 3 for floor in floors)
+
+    streaming = measure_streaming(origin.base_url, ["sqlite"], TINY, tmp_path)
+    assert [(r.library, r.kind) for r in streaming] == [
+        (PLAIN, "request"),
+        (OURS, "miss"),
+        (OURS, "hit"),
+    ]
+    assert all(r.size == 1024 * 1024 and r.growth_mib > -1 for r in streaming)
+
+    report = Report(
+        environment([], TINY, ["threads", "floors", "streaming"]),
+        threads=threads,
+        floors=floors,
+        streaming=streaming,
+    )
+    markdown = render_markdown(report)
+    for heading in ("### Threads", "### Hit floors", "### Streaming memory"):
+        assert heading in markdown
+    assert "### Hits" not in markdown
+    assert "Not judged" in markdown  # a 1 MiB body is below the limit
+    data = json.loads(json.dumps(to_json(report)))
+    assert [entry["kind"] for entry in data["streaming"]] == ["request", "miss", "hit"]
+
+
+def test_origin_routes(origin: BenchOrigin) -> None:
+    response = requests.get(origin.url(f"{ROUTE}?i=7"), timeout=10)
+    assert len(response.content) == BODY_SIZE
+    assert response.headers["Cache-Control"] == f"max-age={MAX_AGE}"
+    size = 3 * 1024 * 1024 + 5
+    with requests.get(origin.url(f"/stream/{size}"), stream=True, timeout=10) as streamed:
+        crc = 0
+        for chunk in streamed.iter_content(chunk_size=65536):
+            crc = zlib.crc32(chunk, crc)
+    assert crc == stream_checksum(size)
+    assert requests.get(origin.url("/nothing"), timeout=10).status_code == 404
+
+
+def test_main_saves_raw_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "raw.json"
+    amounts = ["--rounds", "1", "--iterations", "2", "--miss-iterations", "2", "--warmup", "0"]
+    argv = ["--only", "floors,hits", *amounts, "--json", str(output)]
+    assert bench.main(argv) == 0
+    data: dict[str, Any] = json.loads(output.read_text())
+    assert data["environment"]["settings"]["rounds"] == 1
+    assert data["environment"]["sections"] == ["hits", "floors"]
+    cases = {entry["case"] for entry in data["results"]}
+    assert {"requests-request", "requests-cache-like-hit-memory"} <= cases
+    assert ("requests-cache-like-hit-redis" in cases) == (redis_unavailable() is None)
+    assert {entry["kind"] for entry in data["results"]} == {"request", "hit"}
+    assert [floor["backend"] for floor in data["floors"]][:2] == ["sqlite", "sqlite"]
+    assert data["threads"] == data["streaming"] == []
+    printed = capsys.readouterr().out
+    assert "### Hits" in printed
+    assert "### Misses" not in printed
+
+
+def test_bad_options_are_refused() -> None:
+    for argv in (["--rounds", "0"], ["--only", "speed"], ["--write-docs", "--only", "hits"]):
+        with pytest.raises(SystemExit):
+            bench.parse_args(argv)
+    assert bench.parse_args(["--only", "floors,misses"]).sections == ["misses", "floors"]
+    assert bench.parse_args(["--quick", "--stream-size", "8"]).settings.stream_mib == 8
+    with pytest.raises(ValueError, match="accepted"):
+        build_cases([OURS], ["memcached"])
+
+
+def test_replace_section_only_touches_the_marked_part(tmp_path: Path) -> None:
     page = tmp_path / "performance.md"
     page.write_text(
-        f"# Title\n\nintro\n\n{bench.START_MARKER}\nold table\n{bench.END_MARKER}\n\nafter\n",
+        f"# Title\n\nintro\n\n{START_MARKER}\nold table\n{END_MARKER}\n\nafter\n",
         encoding="utf-8",
     )
-    bench.write_docs("new table", page)
+    write_docs("new table", page)
     assert page.read_text(encoding="utf-8") == (
-        f"# Title\n\nintro\n\n{bench.START_MARKER}\nnew table\n{bench.END_MARKER}\n\nafter\n"
+        f"# Title\n\nintro\n\n{START_MARKER}\nnew table\n{END_MARKER}\n\nafter\n"
     )
-    with pytest.raises(bench.BenchmarkError, match="not found"):
-        bench.replace_section("no markers here", "table")
-
-
-def test_main_saves_raw_numbers(bench: ModuleType, tmp_path: Path) -> None:
-    output = tmp_path / "raw.json"
-    argv = ["--rounds", "1", "--iterations", "3", "--miss-iterations", "3", "--warmup", "0"]
-    assert bench.main([*argv, "--json", str(output)]) == 0
-    data = json.loads(output.read_text())
-    assert data["environment"]["settings"] == {
-        "rounds": 1,
-        "iterations": 3,
-        "miss_iterations": 3,
-        "warmup": 0,
-    }
-    cases = {entry["case"] for entry in data["results"]}
-    assert {
-        "requests-request",
-        "requests-cache-like-hit-memory",
-        "requests-cache-like-hit-filesystem",
-        "requests-cache-like-hit-sqlite-cache-control",
-    } <= cases
-    assert ("requests-cache-like-hit-redis" in cases) == (bench.redis_unavailable() is None)
-    for entry in data["results"]:
-        assert len(entry["round_medians_us"]) == 1
-
-
-def test_bad_amounts_are_refused(bench: ModuleType) -> None:
-    with pytest.raises(SystemExit):
-        bench.parse_args(["--rounds", "0"])
-    with pytest.raises(ValueError, match="accepted"):
-        bench.build_cases([bench.OURS], ["memcached"])
+    with pytest.raises(ValueError, match="not found"):
+        replace_section("no markers here", "table")
 
 
 def test_redis_server_that_fails_to_start_is_reported(
-    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A stand-in redis-server that exits at once: the spawner must say so, not wait forever.
     fake = tmp_path / "redis-server"
     fake.write_text("#!/bin/sh\necho 'FATAL CONFIG FILE ERROR'\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("PATH", f"{tmp_path}:{bench.os.environ['PATH']}")
-    with pytest.raises(bench.BenchmarkError, match="FATAL CONFIG FILE ERROR"), bench.redis_server():
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    with pytest.raises(BenchmarkError, match="FATAL CONFIG FILE ERROR"), redis_server():
         pass
 
 
-def test_redis_url_from_the_environment_is_used_as_is(
-    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_redis_url_from_the_environment_is_used_as_is(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
-    with bench.redis_server() as url:
+    with redis_server() as url:
         assert url == "redis://127.0.0.1:1/0"

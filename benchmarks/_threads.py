@@ -1,0 +1,141 @@
+"""Threads: hits per second with N threads sharing one session, against one thread.
+
+For each backend, one of our sessions (``expire_after=300``) stores the hit URL; then each
+round measures, in alternating order, one thread making ``thread_hits`` hits and N threads
+making ``thread_hits / N`` hits each, all on that session. Threads are started first and
+released together by a barrier; the rate is hits over the wall time from the release to the
+last thread's end. Every answer is checked (a hit, the whole body): an error in any thread
+stops the run. The figure kept is the median rate over the rounds, and the ratio N / 1 says
+whether sharing a session among threads costs throughput (required: at least 1.0).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from ._common import BACKEND_LABELS, BODY_SIZE, OURS, ROUTE, BenchmarkError, Settings
+from ._libraries import open_session
+
+__all__ = ["REQUIRED_RATIO", "ThreadResult", "hits_per_second", "measure_threads"]
+
+#: The issue's requirement: N threads must serve at least as many hits per second as one.
+REQUIRED_RATIO = 1.0
+
+
+@dataclass
+class ThreadResult:
+    """Hits per second of one backend, with one thread and with ``threads``, per round."""
+
+    backend: str
+    threads: int
+    hits: int
+    one_thread: list[float]
+    many_threads: list[float]
+
+    @property
+    def one_thread_rate(self) -> float:
+        """Median hits per second with one thread."""
+        return statistics.median(self.one_thread)
+
+    @property
+    def many_threads_rate(self) -> float:
+        """Median hits per second with ``threads`` threads."""
+        return statistics.median(self.many_threads)
+
+    @property
+    def ratio(self) -> float:
+        """``threads`` threads' rate over one thread's."""
+        return self.many_threads_rate / self.one_thread_rate
+
+    @property
+    def met(self) -> bool:
+        """True if the ratio is at least :data:`REQUIRED_RATIO`."""
+        return self.ratio >= REQUIRED_RATIO
+
+
+def hits_per_second(
+    session: requests.Session,
+    from_cache: Callable[[requests.Response], bool | None],
+    url: str,
+    threads: int,
+    hits: int,
+) -> float:
+    """Hits per second of ``threads`` threads sharing ``session``, ``hits // threads``
+    each (at least one), released together."""
+    per_thread = max(1, hits // threads)
+    barrier = threading.Barrier(threads + 1)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            for _ in range(per_thread):
+                response = session.get(url)
+                body = response.content
+                if from_cache(response) is not True or len(body) != BODY_SIZE:
+                    raise BenchmarkError(
+                        f"{url} answered with from_cache={from_cache(response)} and "
+                        f"{len(body)} bytes in a thread"
+                    )
+        except BaseException as exc:  # reported below, from the main thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise BenchmarkError(f"{threads} threads: {errors[0]!r}") from errors[0]
+    return per_thread * threads / elapsed
+
+
+def measure_threads(
+    origin_url: str,
+    backends: Sequence[str],
+    settings: Settings,
+    workdir: Path,
+    progress: Callable[[str], None] | None = None,
+    redis_url: str | None = None,
+) -> list[ThreadResult]:
+    """One :class:`ThreadResult` per backend, for our sessions."""
+    url = origin_url + ROUTE
+    results = []
+    for backend in backends:
+        opened = open_session(OURS, backend, f"threads-{backend}", workdir, redis_url)
+        try:
+            first = opened.session.get(url)
+            if opened.from_cache(first) is not False or len(first.content) != BODY_SIZE:
+                raise BenchmarkError(f"threads ({backend}): the first call was not a miss")
+            # The warm-up: the storage's connections are opened in every thread.
+            hits_per_second(
+                opened.session, opened.from_cache, url, settings.threads, 2 * settings.threads
+            )
+            result = ThreadResult(backend, settings.threads, settings.thread_hits, [], [])
+            for number in range(settings.rounds):
+                if progress is not None:
+                    progress(
+                        f"threads, {BACKEND_LABELS[backend]}: round {number + 1}/{settings.rounds}"
+                    )
+                counts = (1, settings.threads) if number % 2 == 0 else (settings.threads, 1)
+                for threads in counts:
+                    gc.collect()
+                    rate = hits_per_second(
+                        opened.session, opened.from_cache, url, threads, settings.thread_hits
+                    )
+                    (result.one_thread if threads == 1 else result.many_threads).append(rate)
+            results.append(result)
+        finally:
+            opened.close()
+    return results
