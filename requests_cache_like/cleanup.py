@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from .backends.bodies import sweep_bodies
 from .clock import utcnow
 from .lookup import rules_for
 from .models import CachedResponse
@@ -68,6 +69,9 @@ def remove_expired(cache: BaseCache, settings: CacheSettings, now: datetime) -> 
             doomed.append(key)
     if doomed:
         cache.delete(*doomed)  # also the aliases: delete() prunes those left dangling
+    # Streamed bodies nothing points at (a crash mid-download); one still being written may
+    # go too, and its entry then reads as a miss: never a wrong answer.
+    sweep_bodies(cache)
     return len(doomed)
 
 

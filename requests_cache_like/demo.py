@@ -1,4 +1,4 @@
-"""A local origin server and a demo: miss, then hit, through a SQLite-backed session.
+"""A local origin server and a demo: miss, then hit, through a new SQLite-backed session.
 
 :class:`LocalOrigin` is a small threaded HTTP server on 127.0.0.1 used by the demo, the
 examples, the benchmarks and the test suite, so that nothing needs the internet.
@@ -20,12 +20,14 @@ Routes (all GET/HEAD unless noted):
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -178,16 +180,25 @@ def _timed() -> Iterator[list[float]]:
     elapsed.append(time.perf_counter() - start)
 
 
-def run_demo(cache_name: str = "demo_cache", requests_count: int = 3) -> list[tuple[bool, float]]:
-    """Fetch one URL ``requests_count`` times through a SQLite cache; print and return
-    ``(from_cache, seconds)`` for each fetch."""
+def _new_cache_path(cache_name: str) -> Path:
+    """The SQLite file ``CachedSession(cache_name)`` would use; it must not exist yet, so
+    that the demo can never change a cache someone made."""
+    path = Path(cache_name).expanduser()
+    path = path if path.suffix else path.with_suffix(".sqlite")
+    if path.exists():
+        raise FileExistsError(
+            f"{str(path)!r} already exists: the demo only writes a new cache; give a name "
+            "that does not exist yet, or none for a temporary cache"
+        )
+    return path
+
+
+def _fetch(path: Path, requests_count: int) -> list[tuple[bool, float]]:
     from .session import CachedSession
 
     results: list[tuple[bool, float]] = []
-    with LocalOrigin() as origin, CachedSession(cache_name, expire_after=300) as session:
-        session.cache.clear()
+    with LocalOrigin() as origin, CachedSession(str(path), expire_after=300) as session:
         url = origin.url("/slow/200")
-        print(f"Cache: SQLite file {session.cache.db_path}")  # type: ignore[attr-defined]
         print(f"Origin: {url} (answers after 200 ms)")
         for number in range(1, requests_count + 1):
             with _timed() as elapsed:
@@ -204,6 +215,24 @@ def run_demo(cache_name: str = "demo_cache", requests_count: int = 3) -> list[tu
     return results
 
 
+def run_demo(cache_name: str | None = None, requests_count: int = 3) -> list[tuple[bool, float]]:
+    """Fetch one URL ``requests_count`` times through a new SQLite cache; print and return
+    ``(from_cache, seconds)`` for each fetch.
+
+    The cache is ``cache_name`` (``NAME`` is ``NAME.sqlite``), which must not exist yet
+    (:class:`FileExistsError`, and nothing is touched), and is kept; without a name, it is
+    a temporary file, removed at the end.
+    """
+    if cache_name is not None:
+        path = _new_cache_path(cache_name)
+        print(f"Cache: SQLite file {path} (new; kept)")
+        return _fetch(path, requests_count)
+    with tempfile.TemporaryDirectory(prefix="requests-cache-like-demo-") as directory:
+        path = Path(directory) / "demo_cache.sqlite"
+        print(f"Cache: SQLite file {path} (temporary; removed at the end)")
+        return _fetch(path, requests_count)
+
+
 def main() -> None:
-    """Entry point for ``python -m requests_cache_like demo``."""
+    """Entry point for ``python -m requests_cache_like demo``: a temporary cache."""
     run_demo()

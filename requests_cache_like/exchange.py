@@ -2,10 +2,8 @@
 
 For each request sent through a cached session: rules → key → lookup → decide → (send) →
 what the answer means → write. Every decision is made in :mod:`.policy`; this module does
-the I/O those decisions call for: storage reads and writes (through :class:`StorageGuard`,
-which applies ``on_backend_error``), sending over the session's adapters, and shaping the
-response the caller gets.
-"""
+their I/O: storage (through :class:`StorageGuard`, which applies ``on_backend_error``),
+sending over the session's adapters, and the response the caller gets."""
 
 from __future__ import annotations
 
@@ -33,6 +31,7 @@ from .policy.respond import Outcome, Reply, head_agrees, on_error, refresh_heade
 from .redirects import PENDING_STORE, PendingStore
 from .single_flight import fetch_once, refresh_under_lease, shares_fetch
 from .storage_guard import StorageGuard
+from .streaming import store_as_read
 
 if TYPE_CHECKING:
     from .backends import BaseCache
@@ -258,12 +257,17 @@ class Exchange:
         )
 
     def to_stored(
-        self, response: Response, decision: StoreDecision, response_time: datetime
+        self,
+        response: Response,
+        decision: StoreDecision,
+        response_time: datetime,
+        content: bytes | None = None,
     ) -> CachedResponse:
         """The stored form of a live response: secrets redacted, without the fields a cache
-        must not keep (RFC 9111 §3.1), with its age on arrival."""
+        must not keep (RFC 9111 §3.1), with its age on arrival. ``content``: the body to
+        store instead of reading the response's."""
         cached = CachedResponse.from_response(
-            response, decision.expires, self.settings.ignored_parameters, response_time
+            response, decision.expires, self.settings.ignored_parameters, response_time, content
         )
         for name in unstorable_headers(response.headers):
             cached.headers.pop(name, None)
@@ -285,6 +289,10 @@ class Exchange:
         filter_fn = self.settings.filter_fn
         if not decision.store or (filter_fn is not None and not filter_fn(response)):
             return set_response_attributes(response, self.key)
+        if store_as_read(self, response, decision, primary, response_time):
+            return set_response_attributes(
+                response, self.key, response_time, decision.expires, response_time
+            )
         cached = self.to_stored(response, decision, response_time)
         if self.defer_store:
             setattr(response, PENDING_STORE, PendingStore(self, cached, primary))

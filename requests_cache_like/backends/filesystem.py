@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -146,6 +147,12 @@ class FileDict(BaseStorage):
             if not _is_absent(exc):
                 raise
             raise KeyError(key) from None
+        if self.bodies is not None or (self.cache_dir.parent / "bodies").is_dir():
+            from .bodies import body_store
+
+            store = body_store(self)
+            if store is not None:
+                store.remove(key)  # its streamed body, if it had one
 
     def paths(self) -> Iterator[Path]:
         """Yield the path of every stored entry."""
@@ -264,6 +271,7 @@ class FileCache(BaseCache):
     def clear(self) -> None:
         self.responses.clear()
         self.redirects.clear()
+        shutil.rmtree(self.cache_dir / "bodies", ignore_errors=True)
 
 
 def __getattr__(name: str) -> Any:

@@ -117,6 +117,8 @@ class BaseStorage(MutableMapping[str, Any], ABC):
     limits: LimitEnforcer | None = None
     #: Responses decoded lately, reused while their stored bytes are unchanged.
     _decoded: DecodedMemo | None = None
+    #: Where ``stream=True`` bodies stored apart are (see :mod:`.bodies`), once used.
+    bodies: Any = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -221,6 +223,10 @@ class BaseStorage(MutableMapping[str, Any], ABC):
             # As requests-cache's storages do on every read. cache_key is no attrs field:
             # set it in the instance dict, past attrs' __setattr__ (this is every hit).
             value.__dict__["cache_key"] = key
+            if value.streamed is not None:
+                from .bodies import attach_body
+
+                attach_body(self, value)
         return value
 
     def __contains__(self, key: object) -> bool:

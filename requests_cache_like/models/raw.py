@@ -19,11 +19,20 @@ class CachedHTTPResponse(HTTPResponse):
     """A urllib3 response over a stored body: ``read()``, ``stream()`` and ``iter`` work as on a
     live ``response.raw`` with ``stream=True``."""
 
-    def __init__(self, body: bytes, headers: Mapping[str, str], status: int, reason: str) -> None:
+    def __init__(
+        self,
+        body: Any,
+        headers: Mapping[str, str],
+        status: int,
+        reason: str,
+        length: int | None = None,
+    ) -> None:
         safe_headers = {k: v for k, v in headers.items() if k.lower() not in _ENCODING_HEADERS}
-        safe_headers["Content-Length"] = str(len(body))
+        if isinstance(body, bytes):
+            length, body = len(body), BytesIO(body)
+        safe_headers["Content-Length"] = str(length)
         super().__init__(
-            body=BytesIO(body),
+            body=body,
             headers=safe_headers,
             status=status,
             reason=reason,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin
@@ -10,13 +10,17 @@ from urllib.parse import urljoin
 from attrs import define, field, fields
 from requests import PreparedRequest, Response
 from requests.cookies import RequestsCookieJar
+from requests.exceptions import ChunkedEncodingError, StreamConsumedError
 from requests.structures import CaseInsensitiveDict
+from requests.utils import stream_decode_response_unicode
+from urllib3.exceptions import ProtocolError
 
 from ..clock import utcnow
 from ..keys import redact_url
 from ..policy.expiration import ExpirationTime, expiration_datetime
 from .raw import CachedHTTPResponse
 from .request import CachedRequest
+from .streamed import CHUNK_SIZE, BodySource, ChunkReader, StreamedBody
 
 __all__ = [
     "CachedResponse",
@@ -121,6 +125,9 @@ class CachedResponse(Response):
     #: Standards mode: shared by the stored variants of one URL (``Vary``); a new value
     #: after invalidation orphans the old variants.
     vary_group: str = ""
+    #: A ``stream=True`` body too large to keep inline: its chunks are in the backend's body
+    #: store, read one at a time (see :mod:`.streamed`); ``content`` is then empty.
+    streamed: StreamedBody | None = None
 
     # Runtime state, not stored: set by the cache when the response is read.
     from_cache = True
@@ -137,6 +144,7 @@ class CachedResponse(Response):
         "expires",
         "initial_age",
         "vary_group",
+        "streamed",
         "from_cache",
         "cache_key",
         "revalidated",
@@ -149,11 +157,13 @@ class CachedResponse(Response):
         expires: datetime | None = None,
         ignored_parameters: Iterable[str] = (),
         created_at: datetime | None = None,
+        content: bytes | None = None,
     ) -> CachedResponse:
-        """Return the stored form of a live response (its body is read), secrets redacted."""
+        """Return the stored form of a live response (its body is read unless ``content`` is
+        given), secrets redacted."""
         ignored = tuple(ignored_parameters)
         return cls(
-            content=response.content or b"",
+            content=(response.content or b"") if content is None else content,
             url=redact_url(response.url or "", ignored),
             status_code=response.status_code,
             reason=response.reason,
@@ -183,14 +193,47 @@ class CachedResponse(Response):
     def raw(self) -> Any:
         """A file-like object over the body (a urllib3 response), made on first use."""
         if self._raw is None:
+            body: Any = self._content
+            source = self._pending_source()
+            if source is not None and self.streamed is not None:
+                body = ChunkReader(source, self.streamed)
             self._raw = CachedHTTPResponse(
-                self._content, self.headers, self.status_code, self.reason or ""
+                body, self.headers, self.status_code, self.reason or "", self.size
             )
         return self._raw
 
     @raw.setter
     def raw(self, value: Any) -> None:
         self._raw = value
+
+    def _pending_source(self) -> BodySource | None:
+        """Where a streamed body not yet read is (set when the entry is read), or None."""
+        if self.streamed is None or self.__dict__.get("_body_loaded"):
+            return None
+        source: BodySource | None = self.__dict__.get("_body_source")
+        return source
+
+    @property
+    def content(self) -> bytes:
+        """The body (read from the body store first if it was stored apart)."""
+        source = self._pending_source()
+        if source is not None and self.streamed is not None:
+            reader = ChunkReader(source, self.streamed)
+            self._content = b"".join(iter(lambda: reader.read(CHUNK_SIZE), b""))
+            self.__dict__["_body_loaded"] = True
+        return self._content
+
+    def iter_content(self, chunk_size: int | None = 1, decode_unicode: bool = False) -> Any:
+        """As on a live response; a body stored apart is read as the chunks are asked for."""
+        if self._pending_source() is None:
+            return super().iter_content(chunk_size, decode_unicode)
+        if self.__dict__.get("_body_taken"):
+            raise StreamConsumedError()
+        self.__dict__["_body_taken"] = True
+        chunks = _as_requests_errors(self.raw.stream(chunk_size or CHUNK_SIZE, False))
+        if decode_unicode:
+            return stream_decode_response_unicode(chunks, self)  # type: ignore[no-untyped-call]
+        return chunks
 
     @property
     def cookies(self) -> RequestsCookieJar:
@@ -240,7 +283,7 @@ class CachedResponse(Response):
     @property
     def size(self) -> int:
         """Size of the body in bytes."""
-        return len(self._content)
+        return self.streamed.size if self.streamed is not None else len(self._content)
 
     def is_older_than(self, older_than: ExpirationTime) -> bool:
         """True if the response was created longer ago than ``older_than``."""
@@ -279,6 +322,14 @@ class CachedResponse(Response):
             f"<CachedResponse [{self.status_code}]: created: {created}, expires: {expires}, "
             f"size: {self.size} bytes, request: {self.request}>"
         )
+
+
+def _as_requests_errors(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    # A damaged or lost stored chunk fails the stream as a broken download would.
+    try:
+        yield from chunks
+    except ProtocolError as exc:
+        raise ChunkedEncodingError(exc) from exc
 
 
 def _resolve_field_types(cls: type) -> None:
