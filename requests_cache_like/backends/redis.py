@@ -8,6 +8,7 @@ revalidated or served on error before Redis drops it. Iteration uses SCAN, never
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from .base import BaseCache, BaseStorage
 from .storage import is_default_format
 
 if TYPE_CHECKING:
+    from ..models import CachedResponse
     from ..serializers.pipeline import SerializerType, StageLike
     from ._server_usage import RedisUsage
 
@@ -110,6 +112,9 @@ class RedisDict(BaseStorage):
         self._pattern = _glob_escape(self.prefix) + "*"
         self.ttl = ttl
         self.ttl_offset = ttl_offset
+        # A value this thread already read in a round trip of several keys (see
+        # RedisCache.get_response): the next get_raw of that key takes it.
+        self._prefetched = threading.local()
 
     def _errors_as_storage(self) -> Any:
         return storage_errors("redis", self._errors)
@@ -118,8 +123,13 @@ class RedisDict(BaseStorage):
         return self.prefix + key
 
     def get_raw(self, key: str) -> Any:
-        with self._errors_as_storage():
-            value = self.connection.get(self._full(key))
+        prefetched = getattr(self._prefetched, "value", None)
+        if prefetched is not None and prefetched[0] == key:
+            self._prefetched.value = None
+            value = prefetched[1]
+        else:
+            with self._errors_as_storage():
+                value = self.connection.get(self._full(key))
         if value is None:
             raise KeyError(key)
         # Without a serializer the values are strings (redirect targets).
@@ -306,6 +316,30 @@ class RedisCache(BaseCache):
             connection=connection,
             ttl=False,
         )
+
+    def get_response(
+        self, key: str, default: Any = None, follow_redirects: bool = True
+    ) -> CachedResponse | Any:
+        """As :meth:`BaseCache.get_response`, with the response and its redirect alias read in
+        one round trip (a miss then costs one)."""
+        responses, redirects = self.responses, self.redirects
+        if not (
+            follow_redirects
+            and type(responses).get_raw is RedisDict.get_raw
+            and type(redirects).get_raw is RedisDict.get_raw
+            and responses.connection is redirects.connection
+        ):
+            return super().get_response(key, default, follow_redirects)
+        with responses._errors_as_storage():
+            value, alias = responses.connection.mget(responses._full(key), redirects._full(key))
+        if value is None and alias is None:
+            return default
+        responses._prefetched.value = (key, value)
+        redirects._prefetched.value = (key, alias)
+        try:
+            return super().get_response(key, default, follow_redirects)
+        finally:
+            responses._prefetched.value = redirects._prefetched.value = None
 
     def close(self) -> None:
         self.responses.close()
