@@ -8,6 +8,7 @@ SQLite     rows ``(key, version, seq, data)`` of ``<table>_bodies`` in the same 
            trigger removes a key's bodies with its entry
 filesystem one file ``bodies/<key>.<version>`` per body, written under a temporary name and
            renamed when complete
+GridFS     one file per body in bucket ``rcl_bodies``, in GridFS chunks of the same size
 others     none: a streamed response is read whole, then stored as any other (docs/streaming.md)
 ========== ==================================================================================
 
@@ -253,12 +254,17 @@ def body_store(storage: Any) -> BodyStore | None:
     if store is not None:
         return store
     from .filesystem import FileDict
+    from .gridfs import GridFSDict
     from .sqlite import SQLiteDict
 
     if isinstance(storage, SQLiteDict) and storage.db_path != ":memory:":
         store = SQLiteBodies(storage._db, storage.table_name)
     elif isinstance(storage, FileDict) and storage.serializer is not None:
         store = FileBodies(Path(storage.cache_dir).parent / "bodies", storage.durable)
+    elif isinstance(storage, GridFSDict) and storage.serializer is not None:
+        from .gridfs_bodies import GridFSBodies
+
+        store = GridFSBodies(storage.db)
     else:
         return None
     storage.bodies = store

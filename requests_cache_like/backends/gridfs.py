@@ -159,8 +159,20 @@ class GridFSDict(BaseStorage):
             ids = [f["_id"] for f in self.files.find({"filename": key}, {"_id": True})]
             for file_id in ids:
                 self.fs.delete(file_id)
+            self._forget_bodies([key])
         if not ids:
             raise KeyError(key)
+
+    def _forget_bodies(self, keys: list[str]) -> None:
+        """Remove the streamed bodies of deleted entries (see :mod:`.bodies`)."""
+        if self.serializer is None:
+            return
+        from .bodies import body_store
+
+        store = body_store(self)
+        if store is not None:
+            for key in keys:
+                store.remove(key)
 
     def __contains__(self, key: object) -> bool:
         with self._errors_as_storage():
@@ -179,12 +191,20 @@ class GridFSDict(BaseStorage):
         with self._errors_as_storage():
             for old in self.files.find({"filename": {"$in": keys}}, {"_id": True}):
                 self.fs.delete(old["_id"])
+            self._forget_bodies(keys)
 
     def clear(self) -> None:
         # Only this package's files: a file another program added since is left alone.
         with self._errors_as_storage():
             for old in self.files.find(_OURS, {"_id": True}):
                 self.fs.delete(old["_id"])
+            self._forget_bodies([key for key, _ in self._bodies_stored()])
+
+    def _bodies_stored(self) -> list[tuple[str, str]]:
+        from .bodies import body_store
+
+        store = body_store(self) if self.serializer is not None else None
+        return store.stored() if store is not None else []
 
     def close(self) -> None:
         with self._errors_as_storage():

@@ -19,7 +19,10 @@ import requests
 
 from requests_cache_like import CachedSession
 from requests_cache_like.backends.bodies import FileBodies, bodies_for, sweep_bodies
+from requests_cache_like.backends.gridfs_bodies import GridFSBodies
 from requests_cache_like.models.streamed import CHUNK_SIZE
+
+from ..conftest import backend_options
 
 MIB = 1024 * 1024
 PIECE = 256 * 1024
@@ -93,9 +96,27 @@ def url(origin: _Origin, route: str, size: int, name: str = "") -> str:
     return f"http://127.0.0.1:{origin.server_address[1]}/{route}/{size}?n={name}-{uuid.uuid4().hex}"
 
 
+STREAMING_BACKENDS = ["sqlite", "filesystem", "gridfs"]
+
+
+@pytest.fixture(params=STREAMING_BACKENDS)
+def session(
+    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+) -> Iterator[CachedSession]:
+    options = backend_options(request.param, request, tmp_path, unique_name)
+    cached = CachedSession(**options, expire_after=300)
+    yield cached
+    cached.cache.clear()
+    cached.close()
+
+
 @pytest.fixture(params=["sqlite", "filesystem"])
-def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CachedSession]:
-    cached = CachedSession(str(tmp_path / "cache"), backend=request.param, expire_after=300)
+def local_session(
+    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+) -> Iterator[CachedSession]:
+    """A session on a backend whose server is not in this process (memory can be measured)."""
+    options = backend_options(request.param, request, tmp_path, unique_name)
+    cached = CachedSession(**options, expire_after=300)
     yield cached
     cached.close()
 
@@ -195,7 +216,13 @@ def test_a_damaged_chunk_fails_the_stream_and_a_lost_one_is_a_miss(
     stored = session.get(target)
     body = stored.streamed
     assert body is not None
-    if isinstance(store, FileBodies):
+    if isinstance(store, GridFSBodies):
+        chunk = bytearray(store.read_chunk(body, 1))
+        chunk[10] ^= 0x40
+        store.chunks.update_one(
+            {"files_id": store._file_id(body), "n": 1}, {"$set": {"data": bytes(chunk)}}
+        )
+    elif isinstance(store, FileBodies):
         with open(store._path(body.key, body.version), "r+b") as file:
             file.seek(CHUNK_SIZE + 10)
             flipped = file.read(1)[0] ^ 0x40
@@ -232,8 +259,9 @@ def test_deleting_the_entry_deletes_its_body_and_sweeps_remove_orphans(
 
 
 def test_a_streamed_hit_holds_one_chunk_at_a_time(
-    session: CachedSession, big_origin: _Origin
+    local_session: CachedSession, big_origin: _Origin
 ) -> None:
+    session = local_session
     target = url(big_origin, "big", 12 * MIB, "memory")
     tracemalloc.start()
     try:
@@ -282,10 +310,11 @@ def test_a_bounded_cache_stores_streamed_bodies_whole(big_origin: _Origin, tmp_p
 
 
 def test_the_command_line_reads_streamed_bodies(
-    session: CachedSession, big_origin: _Origin, tmp_path: Path
+    local_session: CachedSession, big_origin: _Origin, tmp_path: Path
 ) -> None:
     from .test_cli_support import invoke
 
+    session = local_session
     target = url(big_origin, "big", 2 * MIB + 5, "cli")
     read_all(session.get(target, stream=True))
     name = str(session.cache.cache_name)
@@ -303,3 +332,34 @@ def test_the_command_line_reads_streamed_bodies(
     session.cache.responses.bodies.remove_many(stored_bodies(session))
     info = invoke("info", name)
     assert "unreadable: 1 (1 invalid)" in info.output
+
+
+def test_gridfs_uploads_and_reads_one_chunk_at_a_time(
+    big_origin: _Origin, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+) -> None:
+    # The MongoDB-protocol server of the tests runs in this process and holds everything in
+    # memory, so memory is not measured here: the chunks are watched instead.
+    cached = CachedSession(**backend_options("gridfs", request, tmp_path, unique_name))
+    cached.expire_after = 300
+    store = bodies_for(cached.cache)
+    assert isinstance(store, GridFSBodies)
+    target = url(big_origin, "big", 5 * MIB, "gridfs")
+    chunks = cached.get(target, stream=True).iter_content(PIECE)
+    for _ in range(3 * MIB // PIECE):
+        next(chunks)
+    uploaded = store.chunks.count_documents({})
+    assert uploaded >= 2  # written while the body is still arriving
+    assert store.stored() == []  # and not visible as a file before it is complete
+    assert b"".join(chunks)
+    assert len(store.stored()) == 1
+    reads: list[int] = []
+    read_chunk = store.read_chunk
+    store.read_chunk = lambda body, index: reads.append(index) or read_chunk(body, index)  # type: ignore[method-assign]
+    hit = cached.get(target, stream=True).iter_content(MIB)
+    assert next(hit) == body_of(5 * MIB)[:MIB]
+    assert reads == [0]
+    assert b"".join(hit) == body_of(5 * MIB)[MIB:]
+    assert reads == [0, 1, 2, 3, 4]
+    cached.cache.clear()
+    assert store.stored() == []
+    cached.close()
