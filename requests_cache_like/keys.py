@@ -93,7 +93,7 @@ def is_canonical(url: str) -> bool:
 @lru_cache(maxsize=4096)
 def _normalize_base(url: str) -> tuple[str, str, str, str, str]:
     # url_normalize is the slow part of key building; URLs repeat, so its result is memoised.
-    normalized = url if is_canonical(url) else url_normalize(url) or url
+    normalized = url_normalize(url) or url
     scheme, netloc, path, query, _fragment = urlsplit(normalized)
     return scheme, netloc, path or "/", query, ""
 
@@ -101,7 +101,10 @@ def _normalize_base(url: str) -> tuple[str, str, str, str, str]:
 def normalize_url(url: str, ignored_parameters: Iterable[str] = ()) -> str:
     """Return ``url`` in canonical form, the values of ``ignored_parameters`` in its query
     replaced by ``REDACTED`` (their presence still counts, their values do not)."""
-    scheme, netloc, path, query, _ = _normalize_base(url)
+    if is_canonical(url):  # no need for url_normalize, nor for its memo
+        scheme, netloc, path, query, _ = urlsplit(url)
+    else:
+        scheme, netloc, path, query, _ = _normalize_base(url)
     if query:
         ignored = set(ignored_parameters)
         pairs = sorted((n, REDACTED if n in ignored else v) for n, v in _query_pairs(query))
@@ -113,6 +116,8 @@ def redact_url(url: str, ignored_parameters: Iterable[str]) -> str:
     """Return ``url`` with the values of ignored query parameters replaced by ``REDACTED``."""
     ignored = set(ignored_parameters)
     if not url or "?" not in url or not ignored:
+        return url
+    if not any(name in url for name in ignored):  # cheaper than parsing the query
         return url
     scheme, netloc, path, query, fragment = urlsplit(url)
     pairs = _query_pairs(query)
