@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -23,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -47,6 +50,8 @@ __all__ = [
 STREAM_CHUNK = 1024 * 1024
 #: The block every streamed chunk is cut from: random bytes, so no storage can shrink them.
 _STREAM_BLOCK = random.Random(11).randbytes(STREAM_CHUNK)
+#: The route that answers the origin's counts of requests (never counted itself).
+HITS_PATH = "/__hits__"
 #: Seconds to wait for a redis-server started here to answer PING.
 REDIS_START_TIMEOUT = 15.0
 
@@ -88,6 +93,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
+        if path == HITS_PATH:  # the counts, for the parent when the origin is a process
+            body = json.dumps(self.server.hits).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         self.server.count(path)
         head, _, arg = path.strip("/").partition("/")
         if head not in ("bytes", "stream") or not arg.isdigit():
@@ -127,15 +139,19 @@ class _Server(ThreadingHTTPServer):
 
 
 class BenchOrigin:
-    """The benchmark origin, serving in a background thread while entered.
+    """The benchmark origin, serving while entered: in a process of its own (forked), so
+    that its Python code never competes with the client's for the GIL and a library's
+    measured cost is its own; with ``in_process=True``, in a thread of this process.
 
     >>> with BenchOrigin() as origin:  # doctest: +SKIP
     ...     requests.get(origin.url("/bytes/1024"))
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_process: bool = False) -> None:
         self._server = _Server()
         self._thread: threading.Thread | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self.in_process = in_process
 
     @property
     def base_url(self) -> str:
@@ -150,15 +166,29 @@ class BenchOrigin:
     @property
     def hits(self) -> Counter[str]:
         """Requests received, by path (query strings left out)."""
-        return self._server.hits
+        if self._process is None:
+            return self._server.hits
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with direct.open(self.url(HITS_PATH), timeout=10) as answer:
+            return Counter(json.loads(answer.read()))
 
     def __enter__(self) -> BenchOrigin:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        if self.in_process:
+            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+            self._thread.start()
+        else:
+            context = multiprocessing.get_context("fork")
+            self._process = context.Process(target=self._server.serve_forever, daemon=True)
+            self._process.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(10)
+            self._process = None
+        else:
+            self._server.shutdown()
         self._server.server_close()
 
 

@@ -37,6 +37,7 @@ def test_every_example_is_tested() -> None:
         "migrate_sqlite_to_redis",
         "shared_cache",
         "standards_mode",
+        "streaming_download",
     }
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
@@ -238,3 +239,12 @@ def test_docs_links_point_at_existing_files() -> None:
             if not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(ROOT)} -> {target}")
     assert broken == []
+
+
+def test_streaming_download(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_example("streaming_download", capsys) == [
+        "first download:  from_cache=False",
+        "second download: from_cache=True",
+        "same 24 MiB in both files: True",
+        "peak memory growth below 8 MiB each time: True",
+    ]
