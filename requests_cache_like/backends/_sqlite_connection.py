@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..exceptions import StorageBusyError, StorageError
+from ._sqlite_snapshot import KnownEntries
 from .storage import reject_unknown_kwargs
 
 __all__ = ["CONNECT_KWARGS", "DEFAULT_BUSY_TIMEOUT", "SQLiteConnection", "quote_identifier"]
@@ -93,6 +94,7 @@ class SQLiteConnection:
         self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_pid = 0
         self._local = threading.local()  # .writing: this thread is inside a write
+        self.known = KnownEntries(db_path)
         #: CREATE statements of the tables on this connection, replayed on every new
         #: connection (an in-memory database starts empty again after close()).
         self.schema: list[str] = []
@@ -141,6 +143,12 @@ class SQLiteConnection:
                     self._connection = self._connect()
                     self._pid = pid
         return self._connection
+
+    def snapshot(self) -> bytes | None:
+        """The database's snapshot token (see :mod:`._sqlite_snapshot`), or None."""
+        if not self.wal or self._shared or self._connection is None or self._pid != os.getpid():
+            return None  # the shm file is pinned only while this process's connection is open
+        return self.known.token()
 
     def _reader(self) -> sqlite3.Connection | None:
         """This thread's read connection, or None where reads share the main connection (not
@@ -222,4 +230,5 @@ class SQLiteConnection:
             if self._readers_pid == mine:
                 for reader in self._readers.values():
                     reader.close()
-            self._readers = {}
+            self._readers, self._readers_pid = {}, 0
+            self.known.close()

@@ -112,12 +112,9 @@ def _own_table(cursor: sqlite3.Cursor, table: str, db_path: str) -> str:
 
 
 class SQLiteDict(BaseStorage):
-    """A table in a SQLite database used as a storage.
-
-    Columns: ``key`` (primary key), ``value`` (the serialized entry), ``expires`` and
-    ``created_at`` (Unix times, for ``count``, ``sorted`` and expiry scans) and ``size``.
-    Every statement binds its parameters; the table name is checked to be an identifier.
-    """
+    """A table in a SQLite database used as a storage: columns ``key``, ``value``, ``expires``
+    and ``created_at`` (Unix times, for ``count``, ``sorted`` and expiry scans) and ``size``.
+    Statements bind their parameters; the table name is checked to be an identifier."""
 
     def __init__(
         self,
@@ -182,6 +179,10 @@ class SQLiteDict(BaseStorage):
         return self._db.connection
 
     def get_raw(self, key: str) -> Any:
+        token = self._db.snapshot()  # before the read: a later change makes it stale
+        known = self._db.known.get(self.table_name, key, token)
+        if known is not None:
+            return known
         with self._db.cursor() as cursor:
             row = cursor.execute(self._sql_get, (key,)).fetchone()
         if row is None:
@@ -189,6 +190,7 @@ class SQLiteDict(BaseStorage):
         value, kind = row
         if kind == "text" and isinstance(value, bytes):  # an alias: not UTF-8 is a miss
             return value.decode("utf-8", "replace")
+        self._db.known.remember(self.table_name, key, token, value)
         return value
 
     def set_raw(
@@ -248,10 +250,7 @@ class SQLiteDict(BaseStorage):
             for start in range(0, len(items), 500):
                 chunk = items[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                cursor.execute(
-                    f"DELETE FROM {self.table_name} WHERE {column} IN ({marks})",
-                    chunk,
-                )
+                cursor.execute(f"DELETE FROM {self.table_name} WHERE {column} IN ({marks})", chunk)
 
     def clear(self) -> None:
         with self._db.cursor(write=True) as cursor:

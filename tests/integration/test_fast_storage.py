@@ -153,3 +153,77 @@ def test_files_are_fsynced_only_when_durable(
     cache.responses["k"] = _response()
     assert cache.responses["k"].content == b"hello"
     assert bool(synced) is durable
+
+
+# -- reads without a statement while the database is unchanged ----------------------------
+def _statements(cache: SQLiteCache) -> list[str]:
+    seen: list[str] = []
+    for connection in [cache._connection.connection, *cache._connection._readers.values()]:
+        connection.set_trace_callback(seen.append)
+    return seen
+
+
+def test_an_unchanged_database_is_read_without_a_statement(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    cache.responses["k"] = _response(b"one")
+    assert cache.responses["k"].content == b"one"  # read once: remembered
+    seen = _statements(cache)
+    assert cache.responses["k"].content == b"one"
+    assert seen == []
+
+
+def _write_elsewhere(path: str, body: bytes) -> None:
+    SQLiteCache(path).responses["k"] = _response(body)
+
+
+@pytest.mark.parametrize("where", ["connection", "process", "raw"])
+def test_any_change_anywhere_is_seen_at_the_next_read(tmp_path: Path, where: str) -> None:
+    path = str(tmp_path / "c")
+    cache = SQLiteCache(path)
+    cache.responses["k"] = _response(b"one")
+    assert cache.responses["k"].content == b"one"
+    if where == "connection":  # another cache object: another connection, as in a thread
+        _write_elsewhere(path, b"two")
+    elif where == "process":
+        import multiprocessing
+
+        child = multiprocessing.get_context("fork").Process(
+            target=_write_elsewhere, args=(path, b"two")
+        )
+        child.start()
+        child.join(30)
+        assert child.exitcode == 0
+    else:  # plain sqlite3, which knows nothing of this package
+        import sqlite3
+
+        with sqlite3.connect(cache.db_path) as raw:
+            raw.execute("DELETE FROM responses")
+    if where == "raw":
+        assert "k" not in cache.responses
+        with pytest.raises(KeyError):
+            cache.responses["k"]
+    else:
+        assert cache.responses["k"].content == b"two"
+
+
+def test_without_wal_every_read_is_a_statement(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c", wal=False)
+    cache.responses["k"] = _response()
+    cache.responses["k"]
+    assert cache._connection.snapshot() is None
+    seen = _statements(cache)
+    cache.responses["k"]
+    assert any(statement.startswith("SELECT") for statement in seen)
+
+
+def test_the_remembered_entries_are_bounded_and_forgotten_on_close(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    known = cache._connection.known
+    known.max_entries = 3
+    for index in range(5):
+        cache.responses[f"k{index}"] = _response()
+        cache.responses[f"k{index}"]
+    assert len(known._entries) == 3
+    cache.close()
+    assert known._entries == {}
+    assert cache._connection.snapshot() is None
