@@ -104,7 +104,7 @@ class FileDict(BaseStorage):
         path = self._path(key)
         with self._errors():
             try:
-                data = path.read_bytes()
+                data = _read_file(path)
             except OSError as exc:
                 if not _is_absent(exc):
                     raise
@@ -272,6 +272,22 @@ class FileCache(BaseCache):
         self.responses.clear()
         self.redirects.clear()
         shutil.rmtree(self.cache_dir / "bodies", ignore_errors=True)
+
+
+def _read_file(path: Path) -> bytes:
+    # Fewer system calls than Path.read_bytes() (no fstat, no extra read at the end): each
+    # releases the GIL, which costs a hand-over between threads hitting the cache at once.
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = [os.read(handle, _READ_SIZE)]
+        while len(chunks[-1]) == _READ_SIZE:  # a short read of a regular file is its end
+            chunks.append(os.read(handle, _READ_SIZE))
+    finally:
+        os.close(handle)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+_READ_SIZE = 256 * 1024
 
 
 def __getattr__(name: str) -> Any:
