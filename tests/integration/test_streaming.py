@@ -99,15 +99,19 @@ def url(origin: _Origin, route: str, size: int, name: str = "") -> str:
 STREAMING_BACKENDS = ["sqlite", "filesystem", "gridfs"]
 
 
+def _session(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> Iterator[CachedSession]:
+    cached = CachedSession(**backend_options(request.param, request, tmp_path, name))
+    cached.expire_after = 300
+    yield cached
+    cached.cache.clear()
+    cached.close()
+
+
 @pytest.fixture(params=STREAMING_BACKENDS)
 def session(
     request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> Iterator[CachedSession]:
-    options = backend_options(request.param, request, tmp_path, unique_name)
-    cached = CachedSession(**options, expire_after=300)
-    yield cached
-    cached.cache.clear()
-    cached.close()
+    yield from _session(request, tmp_path, unique_name)
 
 
 @pytest.fixture(params=["sqlite", "filesystem"])
@@ -115,10 +119,7 @@ def local_session(
     request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> Iterator[CachedSession]:
     """A session on a backend whose server is not in this process (memory can be measured)."""
-    options = backend_options(request.param, request, tmp_path, unique_name)
-    cached = CachedSession(**options, expire_after=300)
-    yield cached
-    cached.close()
+    yield from _session(request, tmp_path, unique_name)
 
 
 def read_all(response: requests.Response, chunk_size: int = 64 * 1024) -> bytes:
