@@ -135,6 +135,7 @@ def _lead(
             exchange.guard.lease_failed(exc)
             taken = None  # cannot tell: fetch without the lease
         if taken is not False:
+            released = _release_with_store(exchange, leases, owner) if taken else None
             try:
                 if pause > _FIRST_PAUSE:  # waited: the last holder may have stored it since
                     primary, selected, plan, now = exchange.plan()
@@ -143,7 +144,9 @@ def _lead(
                         return answer
                 return exchange.fetch(plan, primary, selected)
             finally:
-                if taken:
+                if released is not None:
+                    getattr(exchange.cache.responses, "drop_rider", _nothing)()
+                if taken and not (released is not None and released()):
                     _release(exchange, leases, owner)
         if time.monotonic() >= deadline:
             return exchange.fetch(plan, primary, selected)  # the holder is too slow
@@ -153,6 +156,23 @@ def _lead(
         answer = exchange.answer_from_cache(plan, primary, selected, now)
         if answer is not None:
             return answer
+
+
+def _nothing() -> None:
+    return None
+
+
+def _release_with_store(
+    exchange: Exchange, leases: Leases, owner: str
+) -> Callable[[], bool] | None:
+    """Where the storage can, give the lease back in the round trip that stores the answer
+    (Redis: one pipeline); None where it cannot."""
+    ride = getattr(leases, "release_with_write", None)
+    storage = exchange.cache.responses
+    if ride is None or not hasattr(storage, "ride_next_write"):
+        return None
+    released: Callable[[], bool] = ride(storage, exchange.key, owner)
+    return released
 
 
 def _release(exchange: Exchange, leases: Leases, owner: str) -> None:

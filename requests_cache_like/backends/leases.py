@@ -28,6 +28,7 @@ import sqlite3
 import struct
 import threading
 import time
+from collections.abc import Callable
 from hashlib import blake2b
 from pathlib import Path
 from typing import Any, Protocol
@@ -213,6 +214,17 @@ class RedisLeases:
 
     def release(self, key: str, owner: str) -> None:
         self.connection.eval(self._RELEASE, 1, self.prefix + key, owner)
+
+    def release_with_write(self, storage: Any, key: str, owner: str) -> Callable[[], bool]:
+        """Give the lease back in the round trip of ``storage``'s next write of ``key`` (a
+        store after the fetch); return a function that says whether that happened."""
+        released: list[bool] = []
+
+        def add(pipeline: Any) -> None:
+            pipeline.eval(self._RELEASE, 1, self.prefix + key, owner)
+
+        storage.ride_next_write(key, add, lambda: released.append(True))
+        return lambda: bool(released)
 
 
 class MongoLeases:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +115,7 @@ class RedisDict(BaseStorage):
         # A value this thread already read in a round trip of several keys (see
         # RedisCache.get_response): the next get_raw of that key takes it.
         self._prefetched = threading.local()
+        self._riders = threading.local()  # commands sent with this thread's next write
 
     def _errors_as_storage(self) -> Any:
         return storage_errors("redis", self._errors)
@@ -153,11 +154,31 @@ class RedisDict(BaseStorage):
             if self.usage is not None:  # the value and its bookkeeping in one MULTI
                 self.usage.write(key, data, seconds)
                 return
+            rider = getattr(self._riders, "job", None)
+            client = self.connection
+            if rider is not None and rider[0] == key:  # one round trip for both
+                self._riders.job = None
+                client = self.connection.pipeline(transaction=False)
             # Both replace the value and set (or clear) the expiry in one atomic command.
             if seconds is None:
-                self.connection.set(self._full(key), data)
+                client.set(self._full(key), data)
             else:
-                self.connection.setex(self._full(key), seconds, data)
+                client.setex(self._full(key), seconds, data)
+            if rider is not None and client is not self.connection:
+                rider[1](client)
+                client.execute()
+                rider[2]()
+
+    def ride_next_write(
+        self, key: str, add: Callable[[Any], object], done: Callable[[], object]
+    ) -> None:
+        """Send the commands ``add(pipeline)`` queues with this thread's next write of ``key``
+        (in the same round trip), then call ``done``; :meth:`drop_rider` cancels."""
+        self._riders.job = (key, add, done)
+
+    def drop_rider(self) -> None:
+        """Forget this thread's rider, if its write did not happen."""
+        self._riders.job = None
 
     def __delitem__(self, key: str) -> None:
         with self._errors_as_storage():

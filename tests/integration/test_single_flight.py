@@ -280,3 +280,23 @@ def test_a_lease_that_cannot_be_taken_never_fails_the_request(
     warnings = [r for r in caplog.records if "lease unavailable" in r.getMessage()]
     assert len(warnings) == 2
     assert [r.levelname for r in warnings] == ["WARNING", "DEBUG"]  # logged once at WARNING
+
+
+def test_redis_gives_the_lease_back_in_the_round_trip_that_stores(
+    gated: GatedOrigin,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    unique_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = CachedSession(**backend_options("redis", request, tmp_path, unique_name))
+    leases = leases_for(session.cache)
+    alone: list[str] = []
+    monkeypatch.setattr(session.cache.connection, "eval", lambda *args: alone.append(args[2]) or 1)
+    assert not session.get(gated.url("/stored")).from_cache
+    assert alone == []  # released inside the write's pipeline
+    key = session.cache.create_key(_prepared(session, gated.url("/stored")))
+    assert leases.acquire(key, "someone", 5)  # and free again
+    session.get(gated.url("/fail-unstored"))  # nothing written: released on its own
+    assert len(alone) == 1
+    session.close()
