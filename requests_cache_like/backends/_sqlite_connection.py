@@ -94,7 +94,7 @@ class SQLiteConnection:
         self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_pid = 0
         self._local = threading.local()  # .writing: this thread is inside a write
-        self.known = KnownEntries(db_path)
+        self.known = KnownEntries()
         #: CREATE statements of the tables on this connection, replayed on every new
         #: connection (an in-memory database starts empty again after close()).
         self.schema: list[str] = []
@@ -144,11 +144,13 @@ class SQLiteConnection:
                     self._pid = pid
         return self._connection
 
-    def snapshot(self) -> bytes | None:
-        """The database's snapshot token (see :mod:`._sqlite_snapshot`), or None."""
-        if not self.wal or self._shared or self._connection is None or self._pid != os.getpid():
-            return None  # the shm file is pinned only while this process's connection is open
-        return self.known.token()
+    def snapshot(self) -> int | None:
+        """This thread's data version (see :mod:`._sqlite_snapshot`), or None."""
+        with self._errors():
+            reader = self._reader()
+            if reader is None:
+                return None
+            return int(reader.execute("PRAGMA data_version").fetchone()[0])
 
     def _reader(self) -> sqlite3.Connection | None:
         """This thread's read connection, or None where reads share the main connection (not
@@ -172,6 +174,7 @@ class SQLiteConnection:
                 for gone in [i for i in self._readers if i not in alive]:
                     self._readers.pop(gone).close()
                 reader = self._readers[ident] = self._open()
+                self.known.clear()  # versions are a connection's own: a new one starts afresh
         return reader
 
     @contextmanager
@@ -231,4 +234,4 @@ class SQLiteConnection:
                 for reader in self._readers.values():
                     reader.close()
             self._readers, self._readers_pid = {}, 0
-            self.known.close()
+            self.known.clear()

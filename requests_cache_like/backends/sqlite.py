@@ -179,7 +179,7 @@ class SQLiteDict(BaseStorage):
         return self._db.connection
 
     def get_raw(self, key: str) -> Any:
-        token = self._db.snapshot()  # before the read: a later change makes it stale
+        token = self._db.snapshot()  # before the read: a later commit changes it
         known = self._db.known.get(self.table_name, key, token)
         if known is not None:
             return known

@@ -155,7 +155,7 @@ def test_files_are_fsynced_only_when_durable(
     assert bool(synced) is durable
 
 
-# -- reads without a statement while the database is unchanged ----------------------------
+# -- reads that skip the row while the database is unchanged ---------------------------------
 def _statements(cache: SQLiteCache) -> list[str]:
     seen: list[str] = []
     for connection in [cache._connection.connection, *cache._connection._readers.values()]:
@@ -163,26 +163,28 @@ def _statements(cache: SQLiteCache) -> list[str]:
     return seen
 
 
-def test_an_unchanged_database_is_read_without_a_statement(tmp_path: Path) -> None:
+def test_an_unchanged_database_is_read_without_selecting_the_row(tmp_path: Path) -> None:
     cache = SQLiteCache(tmp_path / "c")
     cache.responses["k"] = _response(b"one")
     assert cache.responses["k"].content == b"one"  # read once: remembered
     seen = _statements(cache)
     assert cache.responses["k"].content == b"one"
-    assert seen == []
+    assert seen == ["PRAGMA data_version"]
 
 
 def _write_elsewhere(path: str, body: bytes) -> None:
     SQLiteCache(path).responses["k"] = _response(body)
 
 
-@pytest.mark.parametrize("where", ["connection", "process", "raw"])
+@pytest.mark.parametrize("where", ["this cache", "connection", "process", "raw"])
 def test_any_change_anywhere_is_seen_at_the_next_read(tmp_path: Path, where: str) -> None:
     path = str(tmp_path / "c")
     cache = SQLiteCache(path)
     cache.responses["k"] = _response(b"one")
     assert cache.responses["k"].content == b"one"
-    if where == "connection":  # another cache object: another connection, as in a thread
+    if where == "this cache":
+        cache.responses["k"] = _response(b"two")
+    elif where == "connection":  # another cache object: another connection
         _write_elsewhere(path, b"two")
     elif where == "process":
         import multiprocessing
@@ -206,7 +208,17 @@ def test_any_change_anywhere_is_seen_at_the_next_read(tmp_path: Path, where: str
         assert cache.responses["k"].content == b"two"
 
 
-def test_without_wal_every_read_is_a_statement(tmp_path: Path) -> None:
+def test_a_new_reader_forgets_what_the_old_one_read(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    cache.responses["k"] = _response(b"one")
+    assert cache.responses["k"].content == b"one"
+    cache.close()  # readers closed: their versions mean nothing to the next connection
+    other = SQLiteCache(tmp_path / "c")
+    other.responses["k"] = _response(b"two")
+    assert cache.responses["k"].content == b"two"
+
+
+def test_without_wal_every_read_selects_the_row(tmp_path: Path) -> None:
     cache = SQLiteCache(tmp_path / "c", wal=False)
     cache.responses["k"] = _response()
     cache.responses["k"]
@@ -216,14 +228,14 @@ def test_without_wal_every_read_is_a_statement(tmp_path: Path) -> None:
     assert any(statement.startswith("SELECT") for statement in seen)
 
 
-def test_the_remembered_entries_are_bounded_and_forgotten_on_close(tmp_path: Path) -> None:
+def test_the_remembered_entries_are_bounded(tmp_path: Path) -> None:
     cache = SQLiteCache(tmp_path / "c")
     known = cache._connection.known
     known.max_entries = 3
     for index in range(5):
         cache.responses[f"k{index}"] = _response()
         cache.responses[f"k{index}"]
-    assert len(known._entries) == 3
-    cache.close()
-    assert known._entries == {}
-    assert cache._connection.snapshot() is None
+    assert len(known) <= 3
+    known.max_bytes = 10
+    cache.responses["k0"]
+    assert len(known) == 0  # every value is larger than 10 bytes
