@@ -12,7 +12,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from attrs import field, frozen
 from requests.structures import CaseInsensitiveDict
 
 from requests_cache_like.policy import (
@@ -30,6 +29,8 @@ from requests_cache_like.policy.decide import (
     stale_if_error_allows,
 )
 from requests_cache_like.settings import CacheSettings, RequestOptions
+
+from .stored import Stored
 
 UTC = timezone.utc
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -49,20 +50,6 @@ STALE_AND_REFRESH = Plan(PlanAction.SERVE_STALE_AND_REFRESH)
 
 def revalidate(headers: Mapping[str, str] = IF_NONE_MATCH, fallback: bool = False) -> Plan:
     return Plan(PlanAction.REVALIDATE, dict(headers), stale_fallback=fallback)
-
-
-def _headers(value: Mapping[str, str]) -> CaseInsensitiveDict[str]:
-    return CaseInsensitiveDict(value)
-
-
-@frozen
-class Stored:
-    """A stand-in for a stored response: what the StoredResponse protocol asks for."""
-
-    created_at: datetime
-    expires: datetime | None
-    headers: CaseInsensitiveDict[str] = field(factory=CaseInsensitiveDict, converter=_headers)
-    initial_age: float = 0.0
 
 
 #: cache_control=True with an expire_after given: requests-cache 1.x semantics, not

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from attrs import field, frozen
 from hypothesis import given
 from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
@@ -73,6 +72,7 @@ from ..header_strategies import (
     response_headers,
     texts,
 )
+from .stored import Stored
 
 UTC = timezone.utc
 URL = "http://api.test/items"
@@ -109,20 +109,6 @@ delays = st.one_of(
     st.integers(-10, 10),
     st.integers(-(10**10), 10**10),
 ).map(lambda seconds: timedelta(seconds=seconds))
-
-
-def _headers(value: Mapping[str, str]) -> CaseInsensitiveDict[str]:
-    return CaseInsensitiveDict(value)
-
-
-@frozen
-class Stored:
-    """A stored response, as far as the StoredResponse protocol asks."""
-
-    created_at: datetime
-    expires: datetime | None
-    headers: CaseInsensitiveDict[str] = field(converter=_headers)
-    initial_age: float = 0.0
 
 
 def assert_sane_time(value: datetime | None) -> None:

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from attrs import field, frozen
-from requests.structures import CaseInsensitiveDict
 
 from requests_cache_like.policy import PlanAction, build_rules, plan_request
 from requests_cache_like.policy.retention import removable
 from requests_cache_like.policy.rules import NO_OPTIONS
 from requests_cache_like.settings import CacheSettings
+
+from .stored import Stored
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 URL = "https://site.com/api/items"
@@ -24,20 +24,6 @@ OVERRIDE_CC = {"cache_control": True, "expire_after": 60}
 #: cache_control=True and no expire_after: standards mode.
 STANDARDS = {"cache_control": True}
 YEAR = 365 * 24 * 3600
-
-
-def _headers(value: Mapping[str, str]) -> CaseInsensitiveDict[str]:
-    return CaseInsensitiveDict(value)
-
-
-@frozen
-class Stored:
-    """A stand-in for a stored response: what the StoredResponse protocol asks for."""
-
-    created_at: datetime
-    expires: datetime | None
-    headers: CaseInsensitiveDict[str] = field(factory=CaseInsensitiveDict, converter=_headers)
-    initial_age: float = 0.0
 
 
 def expired(by: float, headers: Mapping[str, str] | None = None) -> Stored:

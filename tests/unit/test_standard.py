@@ -24,13 +24,14 @@ from typing import Any
 
 import attrs
 import pytest
-from attrs import field, frozen
 from requests.structures import CaseInsensitiveDict
 
 from requests_cache_like.policy import Plan, PlanAction, StoreDecision, decide, decide_store
 from requests_cache_like.policy.decide import standards_mode
 from requests_cache_like.policy.standard import current_age, decide_standard, store_standard
 from requests_cache_like.settings import CacheSettings, RequestOptions
+
+from .stored import Stored
 
 UTC = timezone.utc
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -51,20 +52,6 @@ def at(seconds: float) -> datetime:
 
 def http_date(moment: datetime) -> str:
     return format_datetime(moment, usegmt=True)
-
-
-def _headers(value: Mapping[str, str]) -> CaseInsensitiveDict[str]:
-    return CaseInsensitiveDict(value)
-
-
-@frozen
-class Stored:
-    """A stand-in for a stored response: what the StandardStored protocol asks for."""
-
-    created_at: datetime
-    expires: datetime | None
-    headers: CaseInsensitiveDict[str] = field(factory=CaseInsensitiveDict, converter=_headers)
-    initial_age: float = 0.0
 
 
 def fresh(headers: Mapping[str, str] | None = None, age: int = 10, ttl: int = 60) -> Stored:
