@@ -152,6 +152,14 @@ class SQLiteConnection:
                 return None
             return int(reader.execute("PRAGMA data_version").fetchone()[0])
 
+    def remembered(self, table: str, key: str) -> tuple[int | None, bytes | None]:
+        """``(version, value)``: the value of ``key`` if this thread may take it from memory,
+        and the version to remember a fresh read under (asked for before that read, and only
+        for a key this thread read before)."""
+        known = self.known
+        version = self.snapshot() if known.worth_a_version(table, key) else None
+        return version, known.get(table, key, version)
+
     def _reader(self) -> sqlite3.Connection | None:
         """This thread's read connection, or None where reads share the main connection (not
         WAL, an in-memory or URI database, the caller's connection, or inside a write)."""

@@ -179,8 +179,7 @@ class SQLiteDict(BaseStorage):
         return self._db.connection
 
     def get_raw(self, key: str) -> Any:
-        token = self._db.snapshot()  # before the read: a later commit changes it
-        known = self._db.known.get(self.table_name, key, token)
+        token, known = self._db.remembered(self.table_name, key)
         if known is not None:
             return known
         with self._db.cursor() as cursor:

@@ -166,10 +166,24 @@ def _statements(cache: SQLiteCache) -> list[str]:
 def test_an_unchanged_database_is_read_without_selecting_the_row(tmp_path: Path) -> None:
     cache = SQLiteCache(tmp_path / "c")
     cache.responses["k"] = _response(b"one")
-    assert cache.responses["k"].content == b"one"  # read once: remembered
+    assert cache.responses["k"].content == b"one"  # read once: noted
     seen = _statements(cache)
+    assert cache.responses["k"].content == b"one"  # again: remembered with its version
+    assert [statement.split()[0] for statement in seen] == ["PRAGMA", "SELECT"]
+    seen.clear()
     assert cache.responses["k"].content == b"one"
     assert seen == ["PRAGMA data_version"]
+
+
+def test_a_key_read_once_or_missing_costs_its_select_alone(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    cache.responses["k"] = _response()
+    assert "absent" not in cache.responses  # opens this thread's reader
+    seen = _statements(cache)
+    with pytest.raises(KeyError):
+        cache.responses.get_raw("absent")
+    assert cache.responses["k"].content == b"hello"
+    assert [statement.split()[0] for statement in seen] == ["SELECT", "SELECT"]
 
 
 def _write_elsewhere(path: str, body: bytes) -> None:
@@ -237,5 +251,6 @@ def test_the_remembered_entries_are_bounded(tmp_path: Path) -> None:
         cache.responses[f"k{index}"]
     assert len(known) <= 3
     known.max_bytes = 10
-    cache.responses["k0"]
-    assert len(known) == 0  # every value is larger than 10 bytes
+    cache.responses["k4"]
+    cache.responses["k4"]  # a value is remembered on a key's second read...
+    assert known._local.size <= 10  # ...and every value is larger than 10 bytes
