@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 import uuid
 import zlib
 from pathlib import Path
@@ -47,6 +48,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Seconds after which the unfinished part of a download that nothing writes to any more is
+#: taken for the leftover of a killed process (a live download writes at every chunk).
+ABANDONED_AFTER = 3600.0
 
 
 class BodyWriter:
@@ -241,6 +246,19 @@ class FileBodies:
         for key, version in bodies:
             self.remove(key, version)
 
+    def remove_abandoned(self, now: float, idle: float = ABANDONED_AFTER) -> int:
+        """Remove the temporary files of downloads that stopped (a process killed while
+        writing one): untouched for ``idle`` seconds; return how many."""
+        removed = 0
+        for path in self.directory.glob(".tmp-*.part") if self.directory.is_dir() else ():
+            try:
+                if now - path.stat().st_mtime > idle:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # finished or removed meanwhile
+                continue
+        return removed
+
 
 def glob_escape(text: str) -> str:
     """``text`` with glob's special characters made literal."""
@@ -290,7 +308,8 @@ def attach_body(storage: Any, response: CachedResponse) -> None:
 
 def sweep_bodies(cache: Any) -> int:
     """Remove the stored bodies no entry of ``cache`` points at (left by a crash in the
-    middle of a download, or by an entry replaced with an inline one); return how many."""
+    middle of a download, or by an entry replaced with an inline one), and the parts of
+    downloads untouched for :data:`ABANDONED_AFTER` seconds; return how many."""
     storage = getattr(cache, "responses", None)
     store = body_store(storage) if storage is not None else None
     if store is None:
@@ -304,4 +323,5 @@ def sweep_bodies(cache: Any) -> int:
         if streamed is None or streamed.version != version:
             dead.append((key, version))
     store.remove_many(dead)
-    return len(dead)
+    abandoned = getattr(store, "remove_abandoned", None)
+    return len(dead) + (abandoned(time.time()) if abandoned is not None else 0)

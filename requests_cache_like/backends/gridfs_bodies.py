@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from ..models.streamed import CHUNK_SIZE, StreamedBody
+from .bodies import ABANDONED_AFTER
 
 __all__ = ["GridFSBodies"]
 
@@ -112,3 +113,16 @@ class GridFSBodies:
     def remove_many(self, bodies: list[tuple[str, str]]) -> None:
         for key, version in bodies:
             self.remove(key, version)
+
+    def remove_abandoned(self, now: float, idle: float = ABANDONED_AFTER) -> int:
+        """Remove the chunks of uploads that never got their file document (a process killed
+        while writing one) and began over ``idle`` seconds ago; return how many bodies."""
+        finished = {found["_id"] for found in self.files.find({}, {"_id": True})}
+        removed = 0
+        for file_id in self.chunks.distinct("files_id"):
+            started = getattr(file_id, "generation_time", None)  # an ObjectId's creation time
+            if file_id in finished or started is None or now - started.timestamp() <= idle:
+                continue
+            self.chunks.delete_many({"files_id": file_id})
+            removed += 1
+        return removed

@@ -364,3 +364,39 @@ def test_gridfs_uploads_and_reads_one_chunk_at_a_time(
     cached.cache.clear()
     assert store.stored() == []
     cached.close()
+
+
+def test_a_sweep_removes_downloads_a_killed_process_left(
+    session: CachedSession, big_origin: _Origin
+) -> None:
+    import os
+    import time
+
+    store = bodies_for(session.cache)
+    assert store is not None
+    stale_at = time.time() - 2 * 3600
+    if isinstance(store, FileBodies):
+        store.directory.mkdir(parents=True, exist_ok=True)
+        old, new = store.directory / ".tmp-old.part", store.directory / ".tmp-new.part"
+        for path in (old, new):
+            path.write_bytes(b"part of a body")
+        os.utime(old, (stale_at, stale_at))
+        assert sweep_bodies(session.cache) == 1
+        assert not old.exists()
+        assert new.exists()  # may still be written: left alone
+    elif isinstance(store, GridFSBodies):
+        from datetime import datetime, timezone
+
+        from bson import ObjectId
+
+        old_id = ObjectId.from_datetime(datetime.fromtimestamp(stale_at, timezone.utc))
+        for file_id in (old_id, ObjectId()):
+            store.chunks.insert_one({"files_id": file_id, "n": 0, "data": b"part"})
+        assert sweep_bodies(session.cache) == 1
+        left = store.chunks.distinct("files_id")
+        assert len(left) == 1  # the recent upload may still be written: left alone
+        assert old_id not in left
+    else:  # SQLite: unfinished chunks are rows no entry points at, swept as such
+        store.put_chunk("k", "v", 0, b"part")
+        assert sweep_bodies(session.cache) == 1
+        assert store.stored() == []
