@@ -190,10 +190,6 @@ def _measure_floor(
     ]
 
 
-def _not_empty(value: Any) -> str | None:
-    return None if value else "read nothing"
-
-
 def _same_length(expected: bytes) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if value is None or len(value) != len(expected):

@@ -139,19 +139,17 @@ class _Server(ThreadingHTTPServer):
 
 
 class BenchOrigin:
-    """The benchmark origin, serving while entered: in a process of its own (forked), so
+    """The benchmark origin, serving while entered, in a process of its own (forked), so
     that its Python code never competes with the client's for the GIL and a library's
-    measured cost is its own; with ``in_process=True``, in a thread of this process.
+    measured cost is its own.
 
     >>> with BenchOrigin() as origin:  # doctest: +SKIP
     ...     requests.get(origin.url("/bytes/1024"))
     """
 
-    def __init__(self, in_process: bool = False) -> None:
+    def __init__(self) -> None:
         self._server = _Server()
-        self._thread: threading.Thread | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
-        self.in_process = in_process
 
     @property
     def base_url(self) -> str:
@@ -165,21 +163,15 @@ class BenchOrigin:
 
     @property
     def hits(self) -> Counter[str]:
-        """Requests received, by path (query strings left out)."""
-        if self._process is None:
-            return self._server.hits
+        """Requests received, by path (query strings left out), as the origin counts them."""
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with direct.open(self.url(HITS_PATH), timeout=10) as answer:
             return Counter(json.loads(answer.read()))
 
     def __enter__(self) -> BenchOrigin:
-        if self.in_process:
-            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-            self._thread.start()
-        else:
-            context = multiprocessing.get_context("fork")
-            self._process = context.Process(target=self._server.serve_forever, daemon=True)
-            self._process.start()
+        context = multiprocessing.get_context("fork")
+        self._process = context.Process(target=self._server.serve_forever, daemon=True)
+        self._process.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -187,8 +179,6 @@ class BenchOrigin:
             self._process.terminate()
             self._process.join(10)
             self._process = None
-        else:
-            self._server.shutdown()
         self._server.server_close()
 
 

@@ -10,7 +10,6 @@ verified as usual, so the memo can never answer with something the storage does 
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from ..models import CachedResponse
 
@@ -58,9 +57,3 @@ class DecodedMemo:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"max_entries": self.max_entries, "max_bytes": self.max_bytes}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state)  # type: ignore[misc]
