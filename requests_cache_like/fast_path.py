@@ -24,6 +24,7 @@ from .lookup import answer_from, lookup, rules_for
 from .models import CachedResponse
 from .models.response import utcnow
 from .policy import PlanAction, Rules, plan_request
+from .single_flight import expect_fetch
 
 if TYPE_CHECKING:
     from .session import CacheMixin
@@ -194,6 +195,40 @@ def _memo_key(
     return entry
 
 
+def _look_up(
+    session: CacheMixin,
+    key: str,
+    method: str,
+    url: Any,
+    params: Any,
+    headers: Any,
+    rules: Rules,
+    allow_redirects: bool,
+) -> tuple[CachedResponse | None, CachedResponse | None]:
+    """Read what is stored for the request (see :func:`.lookup.lookup`); a storage that can
+    takes the key's lease in the same round trip when a miss would be a shared fetch."""
+    settings = session._settings
+
+    def get_key() -> str:
+        found = _memo_key(settings, "GET", url, params)
+        return found[0] if found else ""
+
+    expect = expect_fetch(session.cache, settings, method, rules)
+    try:
+        return lookup(
+            session._storage.read,
+            key,
+            get_key,
+            method,
+            lambda: MergedHeaders(headers, session.headers),
+            rules,
+            allow_redirects,
+        )
+    finally:
+        if expect is not None:
+            expect(None)
+
+
 def fast_hit(
     session: CacheMixin,
     method: str,
@@ -232,20 +267,9 @@ def fast_hit(
     rules = rules_for(settings, method, prepared_url, options)
     if not rules.cacheable or rules.force_refresh:
         return None, KeyHint(method, prepared_url, key, rules, missing=False)
-
-    def get_key() -> str:
-        found = _memo_key(settings, "GET", url, params)
-        return found[0] if found else ""
-
     try:
-        primary, selected = lookup(
-            session._storage.read,
-            key,
-            get_key,
-            method,
-            lambda: MergedHeaders(headers, session.headers),
-            rules,
-            allow_redirects,
+        primary, selected = _look_up(
+            session, key, method, url, params, headers, rules, allow_redirects
         )
     except UnknownBeforePreparation:  # the response varies on a field preparation sets
         return None, KeyHint(method, prepared_url, key, rules, missing=False)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from hashlib import blake2b
+from itertools import pairwise
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -98,10 +99,28 @@ def _normalize_base(url: str) -> tuple[str, str, str, str, str]:
     return scheme, netloc, path or "/", query, ""
 
 
+# A query that re-encoding and sorting leave as it is: ``name=value`` pairs of characters
+# that quote() keeps and parse_qsl() does not decode ("+" and "%" it does), in sorted order.
+_KEPT = r"[A-Za-z0-9_.\-~!$'()*,/:;@]"
+_KEPT_QUERY = re.compile(rf"{_KEPT}+={_KEPT}*(?:&{_KEPT}+={_KEPT}*)*", re.ASCII)
+
+
+def _normal_query(query: str, ignored_parameters: Iterable[str]) -> bool:
+    """True if :func:`normalize_url` would leave ``query`` as it is."""
+    if _KEPT_QUERY.fullmatch(query) is None:
+        return False
+    pairs = [pair.split("=", 1) for pair in query.split("&")]
+    if any(later < earlier for earlier, later in pairwise(pairs)):
+        return False
+    return not ignored_parameters or not {name for name, _ in pairs} & set(ignored_parameters)
+
+
 def normalize_url(url: str, ignored_parameters: Iterable[str] = ()) -> str:
     """Return ``url`` in canonical form, the values of ``ignored_parameters`` in its query
     replaced by ``REDACTED`` (their presence still counts, their values do not)."""
     if is_canonical(url):  # no need for url_normalize, nor for its memo
+        if "?" not in url or _normal_query(url.partition("?")[2], ignored_parameters):
+            return url  # the usual URL: already in the form this function gives
         scheme, netloc, path, query, _ = urlsplit(url)
     else:
         scheme, netloc, path, query, _ = _normalize_base(url)
@@ -272,7 +291,7 @@ def create_key(
     never answers a request that asks for them); the others (``timeout`` ...) change nothing;
     anything else is an error.
     """
-    unknown = sorted(set(request_kwargs) - _SEND_KWARGS)
+    unknown = sorted(set(request_kwargs) - _SEND_KWARGS) if request_kwargs else ()
     if unknown:
         raise TypeError(
             f"create_key() got unexpected keyword argument(s): {', '.join(unknown)}; "

@@ -25,14 +25,7 @@ from .arguments import (
 )
 from .backends import BaseCache, init_backend
 from .exchange import Exchange
-from .fast_path import (
-    DISPATCH_HOOK,
-    FAST_PATH_CLASSES,
-    KeyHint,
-    dispatch_hit_hooks,
-    fast_hit,
-    supports_fast_path,
-)
+from .fast_path import DISPATCH_HOOK, KeyHint, dispatch_hit_hooks, fast_hit, supports_fast_path
 from .keys import settings_key
 from .lookup import rules_for
 from .models import CachedResponse, OriginalResponse
@@ -47,6 +40,7 @@ from .settings import (
     CacheSettings,
     RequestOptions,
 )
+from .single_flight import release_unclaimed
 from .storage_guard import StorageGuard
 
 if TYPE_CHECKING:
@@ -65,8 +59,7 @@ _CALL: ContextVar[tuple[RequestOptions, KeyHint | None] | None] = ContextVar(
 
 def _supports_fast_path(cls: type) -> bool:
     """True if fresh hits of ``cls`` may be answered before preparation (see fast_path)."""
-    known = FAST_PATH_CLASSES.get(cls)
-    return supports_fast_path(cls, CacheMixin) if known is None else known
+    return supports_fast_path(cls, CacheMixin)  # memoised there
 
 
 class CacheMixin(SettingAttributes):
@@ -227,6 +220,8 @@ class CacheMixin(SettingAttributes):
             )
         finally:
             _CALL.reset(token)
+            if hint is not None:  # a lease its lookup took that no fetch adopted
+                release_unclaimed(self.cache, hint.key)
 
     def send(
         self,

@@ -12,54 +12,88 @@ an error for having waited.
 
 from __future__ import annotations
 
+import _thread
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .backends.leases import Leases, leases_for
+from .backends.leases import Leases, leases_for, owner_token
 from .policy import Plan, PlanAction
 
 if TYPE_CHECKING:
     from requests import Response
 
+    from .backends.base import BaseCache
     from .exchange import Exchange
     from .models import CachedResponse
+    from .policy import Rules
+    from .settings import CacheSettings
 
-__all__ = ["FLIGHTS", "Flights", "fetch_once", "refresh_under_lease", "shares_fetch"]
+__all__ = [
+    "FLIGHTS",
+    "Flight",
+    "Flights",
+    "expect_fetch",
+    "fetch_once",
+    "refresh_under_lease",
+    "release_unclaimed",
+    "shares_fetch",
+]
 
 #: Pauses between looks at the cache while another process holds the lease, in seconds.
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.01, 0.25
 _SHARED_ACTIONS = (PlanAction.FETCH, PlanAction.REVALIDATE)
 
 
-class Flights:
-    """The keys being fetched in this process, each with an event set when its fetch ends."""
+class Flight:
+    """One fetch in progress: waiters block on its gate until the leader lands it."""
+
+    __slots__ = ("_gate",)
 
     def __init__(self) -> None:
-        self._joined = threading.Condition()
-        self._events: dict[tuple[int, str], threading.Event] = {}
+        self._gate = _thread.allocate_lock()
+        self._gate.acquire()  # held until the flight lands
+
+    def wait(self, timeout: float) -> bool:
+        """Block until the flight lands (at most ``timeout`` seconds); True if it did."""
+        landed = self._gate.acquire(timeout=timeout)
+        if landed:
+            self._gate.release()  # let the next waiter through as well
+        return landed
+
+    def land(self) -> None:
+        self._gate.release()
+
+
+class Flights:
+    """The keys being fetched in this process, each with the :class:`Flight` that ends when
+    its fetch does. (A plain lock and gate: the leader's path is on every miss.)"""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._joined = threading.Condition(self._lock)
+        self._flights: dict[tuple[int, str], Flight] = {}
         self._waiting: dict[tuple[int, str], int] = {}
 
-    def join(self, cache_id: int, key: str) -> tuple[threading.Event, bool]:
-        """Return the flight's event, and True if the caller leads it (nobody else does)."""
-        with self._joined:
-            event = self._events.get((cache_id, key))
-            if event is None:
-                event = self._events[(cache_id, key)] = threading.Event()
-                return event, True
+    def join(self, cache_id: int, key: str) -> tuple[Flight, bool]:
+        """Return the key's flight, and True if the caller leads it (nobody else does)."""
+        with self._lock:
+            flight = self._flights.get((cache_id, key))
+            if flight is None:
+                flight = self._flights[(cache_id, key)] = Flight()
+                return flight, True
             self._waiting[(cache_id, key)] = self._waiting.get((cache_id, key), 0) + 1
             self._joined.notify_all()
-            return event, False
+            return flight, False
 
-    def land(self, cache_id: int, key: str, event: threading.Event) -> None:
+    def land(self, cache_id: int, key: str, flight: Flight) -> None:
         """End the flight: waiters wake up and read the cache."""
-        with self._joined:
-            if self._events.get((cache_id, key)) is event:
-                del self._events[(cache_id, key)]
+        with self._lock:
+            if self._flights.get((cache_id, key)) is flight:
+                del self._flights[(cache_id, key)]
                 self._waiting.pop((cache_id, key), None)
-        event.set()
+        flight.land()
 
     def wait_for_waiters(self, cache_id: int, key: str, count: int, timeout: float) -> bool:
         """Block until ``count`` callers wait on the flight of ``key`` (for observing it)."""
@@ -69,23 +103,52 @@ class Flights:
             )
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._flights)
 
 
 FLIGHTS = Flights()
+
+
+def _may_share(settings: CacheSettings, method: str, rules: Rules, defer_store: bool) -> bool:
+    return (
+        settings.single_flight
+        and method in ("GET", "HEAD")
+        and not (rules.force_refresh or rules.read_only or defer_store)
+    )
 
 
 def shares_fetch(exchange: Exchange, plan: Plan) -> bool:
     """True if this origin request may be shared with concurrent ones for the same key:
     single-flight is on, it is a miss or a revalidation of a safe method the cache stores,
     and the caller did not ask for a request of its own."""
-    rules = exchange.rules
-    return (
-        exchange.settings.single_flight
-        and plan.action in _SHARED_ACTIONS
-        and exchange.method in ("GET", "HEAD")
-        and not (rules.force_refresh or rules.read_only or exchange.defer_store)
+    return plan.action in _SHARED_ACTIONS and _may_share(
+        exchange.settings, exchange.method, exchange.rules, exchange.defer_store
     )
+
+
+def expect_fetch(
+    cache: BaseCache, settings: CacheSettings, method: str, rules: Rules
+) -> Callable[[float | None], None] | None:
+    """Before the lookup of a request whose miss would be a shared fetch: let a storage that
+    can (Redis) take the key's lease in the lookup's round trip. Returns the function that
+    withdraws the offer (call it with None after the lookup), or None."""
+    if rules.only_if_cached or not _may_share(settings, method, rules, False):
+        return None
+    expect: Callable[[float | None], None] | None = getattr(leases_for(cache), "expect_fetch", None)
+    if expect is not None:
+        expect(settings.lock_timeout)
+    return expect
+
+
+def release_unclaimed(cache: BaseCache, key: str) -> None:
+    """Give back a lease a lookup took for ``key`` when no fetch adopted it (the request
+    was answered otherwise, or failed before its fetch)."""
+    release = getattr(cache.__dict__.get("_leases"), "release_unclaimed", None)
+    if release is not None:
+        try:
+            release(key)
+        except Exception:  # it expires by itself after lock_timeout
+            pass
 
 
 def fetch_once(
@@ -98,14 +161,14 @@ def fetch_once(
     """Answer a miss or revalidation with one origin request per key across threads (and,
     through the storage's lease, across processes)."""
     cache_id = id(exchange.cache)
-    event, leader = FLIGHTS.join(cache_id, exchange.key)
+    flight, leader = FLIGHTS.join(cache_id, exchange.key)
     if not leader:
-        event.wait(exchange.settings.lock_timeout)
+        flight.wait(exchange.settings.lock_timeout)
         return _answer_after_wait(exchange)
     try:
         return _lead(exchange, plan, primary, selected, sleep)
     finally:
-        FLIGHTS.land(cache_id, exchange.key, event)
+        FLIGHTS.land(cache_id, exchange.key, flight)
 
 
 def _answer_after_wait(exchange: Exchange) -> Response:
@@ -126,7 +189,7 @@ def _lead(
     """Fetch under the key's lease; while another process holds it, wait for its answer."""
     timeout = exchange.settings.lock_timeout
     deadline = time.monotonic() + timeout
-    owner, pause = uuid.uuid4().hex, _FIRST_PAUSE
+    owner, pause = owner_token(), _FIRST_PAUSE
     leases = leases_for(exchange.cache)
     while True:
         try:
@@ -185,7 +248,7 @@ def _release(exchange: Exchange, leases: Leases, owner: str) -> None:
 def refresh_under_lease(exchange: Exchange, refresh: Callable[[], object]) -> None:
     """Run a background refresh only if no other process is refreshing the key (it holds
     the lease): one refresh per key across processes."""
-    leases, owner = leases_for(exchange.cache), uuid.uuid4().hex
+    leases, owner = leases_for(exchange.cache), owner_token()
     try:
         taken = leases.acquire(exchange.key, owner, exchange.settings.lock_timeout)
     except Exception as exc:

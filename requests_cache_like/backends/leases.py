@@ -14,7 +14,7 @@ SQLite     a byte-range lock on a companion file ``<db>-leases`` (Linux open fil
            description lock; elsewhere a row in ``rcl_leases`` of that file)
 filesystem a byte-range lock on ``<cache>/leases.lock`` (elsewhere a lock file
            ``<cache>/leases/<key>`` made with ``O_CREAT | O_EXCL``)
-Redis      ``SET <namespace>:lease:<key> <owner> NX PX <ttl>``
+Redis      ``SET <namespace>:lease:<key> <owner> NX PX <ttl>``, by the lookup that misses
 MongoDB    a document in ``rcl_leases``: insert, or take over an expired one
 GridFS     the same, in the database of the GridFS bucket
 DynamoDB   an item in namespace ``leases``, written with a condition expression
@@ -23,18 +23,35 @@ DynamoDB   an item in namespace ``leases``, written with a condition expression
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import struct
 import threading
 import time
-from collections.abc import Callable
 from hashlib import blake2b
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-__all__ = ["Leases", "NoLeases", "leases_for"]
+__all__ = ["Leases", "NoLeases", "leases_for", "owner_token"]
+
+_process_part = os.urandom(8).hex()
+_counter = itertools.count()
+
+
+def _new_process() -> None:
+    global _process_part, _counter
+    _process_part, _counter = os.urandom(8).hex(), itertools.count()
+
+
+os.register_at_fork(after_in_child=_new_process)  # a child never reuses its parent's tokens
+
+
+def owner_token() -> str:
+    """A lease owner no other fetch holds, in this process or any other: a random part per
+    process and a counter (cheaper than a random token per fetch)."""
+    return f"{_process_part}-{next(_counter)}"
 
 
 class Leases(Protocol):
@@ -196,113 +213,6 @@ class FileLeases:
             pass
 
 
-class RedisLeases:
-    """``SET NX PX``; released by a script that deletes the key only for its owner."""
-
-    _RELEASE = (
-        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
-        "else return 0 end"
-    )
-
-    def __init__(self, connection: Any, namespace: str) -> None:
-        self.connection = connection
-        self.prefix = f"{namespace}:lease:"
-
-    def acquire(self, key: str, owner: str, ttl: float) -> bool:
-        milliseconds = max(1, int(ttl * 1000))
-        return bool(self.connection.set(self.prefix + key, owner, nx=True, px=milliseconds))
-
-    def release(self, key: str, owner: str) -> None:
-        self.connection.eval(self._RELEASE, 1, self.prefix + key, owner)
-
-    def release_with_write(self, storage: Any, key: str, owner: str) -> Callable[[], bool]:
-        """Give the lease back in the round trip of ``storage``'s next write of ``key`` (a
-        store after the fetch); return a function that says whether that happened."""
-        released: list[bool] = []
-
-        def add(pipeline: Any) -> None:
-            pipeline.eval(self._RELEASE, 1, self.prefix + key, owner)
-
-        storage.ride_next_write(key, add, lambda: released.append(True))
-        return lambda: bool(released)
-
-
-class MongoLeases:
-    """Documents ``{_id: key, owner, expires}``: inserted, or an expired one taken over
-    with a conditional update."""
-
-    def __init__(self, database: Any) -> None:
-        self.collection = database["rcl_leases"]
-
-    def acquire(self, key: str, owner: str, ttl: float) -> bool:
-        from pymongo.errors import DuplicateKeyError
-
-        now = time.time()
-        try:
-            self.collection.insert_one({"_id": key, "owner": owner, "expires": now + ttl})
-            return True
-        except DuplicateKeyError:
-            result = self.collection.update_one(
-                {"_id": key, "expires": {"$lt": now}},
-                {"$set": {"owner": owner, "expires": now + ttl}},
-            )
-            return bool(result.modified_count)
-
-    def release(self, key: str, owner: str) -> None:
-        self.collection.delete_one({"_id": key, "owner": owner})
-
-
-class DynamoLeases:
-    """Items in namespace ``leases`` of the cache's table, put only if absent or expired;
-    their ``ttl`` attribute lets DynamoDB remove forgotten ones."""
-
-    def __init__(self, storage: Any) -> None:
-        self.storage = storage
-
-    def _key(self, key: str) -> dict[str, Any]:
-        return {"namespace": {"S": "leases"}, "key": {"S": key}}
-
-    def acquire(self, key: str, owner: str, ttl: float) -> bool:
-        now = time.time()
-        client = self.storage.client
-        item = {
-            **self._key(key),
-            "owner": {"S": owner},
-            "expires": {"N": repr(now + ttl)},
-            "ttl": {"N": str(int(now + ttl) + 60)},
-        }
-        try:
-            client.put_item(
-                TableName=self.storage.table_name,
-                Item=item,
-                ConditionExpression="attribute_not_exists(#k) OR #e < :now",
-                ExpressionAttributeNames={"#k": "key", "#e": "expires"},
-                ExpressionAttributeValues={":now": {"N": repr(now)}},
-            )
-        except Exception as exc:  # botocore's ClientError, not imported at module level
-            if _dynamo_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def release(self, key: str, owner: str) -> None:
-        try:
-            self.storage.client.delete_item(
-                TableName=self.storage.table_name,
-                Key=self._key(key),
-                ConditionExpression="#o = :owner",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":owner": {"S": owner}},
-            )
-        except Exception as exc:
-            if _dynamo_code(exc) != "ConditionalCheckFailedException":
-                raise
-
-
-def _dynamo_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def _make(cache: Any) -> Leases:
     """The leases for ``cache``'s backend (by the storages it has)."""
     from .dynamodb import DynamoDbCache
@@ -323,6 +233,8 @@ def _make(cache: Any) -> Leases:
         if ranges:
             return RangeLockLeases(directory / "leases.lock")
         return FileLeases(directory / "leases")
+    from .server_leases import DynamoLeases, MongoLeases, RedisLeases
+
     if isinstance(cache, RedisCache):
         return RedisLeases(cache.connection, cache.responses.namespace)
     if isinstance(cache, (MongoCache, GridFSCache)):

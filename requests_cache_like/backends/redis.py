@@ -17,6 +17,7 @@ from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
 from ._util import import_client, reuse_or_connect, storage_errors, ttl_seconds
 from .base import BaseCache, BaseStorage
+from .server_leases import RedisLeases
 from .storage import is_default_format
 
 if TYPE_CHECKING:
@@ -351,8 +352,12 @@ class RedisCache(BaseCache):
             and responses.connection is redirects.connection
         ):
             return super().get_response(key, default, follow_redirects)
+        leases = self.__dict__.get("_leases")  # made by leases_for, when single-flight is on
         with responses._errors_as_storage():
-            value, alias = responses.connection.mget(responses._full(key), redirects._full(key))
+            if isinstance(leases, RedisLeases):  # may take the lease too, in the same trip
+                value, alias = leases.read_or_take(key, responses._full(key), redirects._full(key))
+            else:
+                value, alias = responses.connection.mget(responses._full(key), redirects._full(key))
         if value is None and alias is None:
             return default
         responses._prefetched.value = (key, value)

@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 from requests import PreparedRequest
 from url_normalize import url_normalize
 
-from requests_cache_like.keys import _CANONICAL, is_canonical, normalize_url
+from requests_cache_like.keys import (
+    _CANONICAL,
+    REDACTED,
+    _encode_query,
+    _normal_query,
+    _query_pairs,
+    is_canonical,
+    normalize_url,
+)
 
 
 def _prepared(url: str) -> str:
@@ -83,3 +91,40 @@ def test_the_key_is_the_same_either_way() -> None:
     normalized = url_normalize(url)
     assert normalized is not None
     assert normalize_url(url) == normalize_url(normalized) == "http://origin.test/json?a=1&b=2"
+
+
+def _slow_query(query: str, ignored: tuple[str, ...]) -> str:
+    pairs = sorted((n, REDACTED if n in ignored else v) for n, v in _query_pairs(query))
+    return _encode_query(pairs)
+
+
+@settings(max_examples=1500, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="ab_.~!$'()*,/:;@+%=Z9", min_size=1, max_size=3),
+            st.text(alphabet="ab_.~!$'()*,/:;@+%=?Z9", max_size=3),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from([(), ("a",), ("b", "Z")]),
+)
+def test_a_query_taken_as_it_is_is_the_one_parsing_and_sorting_give(
+    pairs: list[tuple[str, str]], ignored: tuple[str, ...]
+) -> None:
+    query = "&".join(f"{name}={value}" for name, value in pairs)
+    url = f"http://origin.test/p?{query}"
+    slow = f"http://origin.test/p?{_slow_query(query, ignored)}"
+    if is_canonical(url):
+        assert normalize_url(url, ignored) == slow
+    if _normal_query(query, ignored):
+        assert _slow_query(query, ignored) == query
+
+
+def test_the_usual_query_is_taken_as_it_is() -> None:
+    assert _normal_query("a=1&b=2&b=3&c=", ())
+    assert not _normal_query("b=2&a=1", ())  # unsorted
+    assert not _normal_query("a=1&b=2", ("b",))  # an ignored parameter is redacted
+    assert not _normal_query("a=x+y", ())  # "+" is a space once parsed
+    assert not _normal_query("a", ())  # a bare name gains "="
