@@ -55,5 +55,8 @@ class DecodedMemo:
             self._entries.clear()
             self._bytes = 0
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
     def __len__(self) -> int:
         return len(self._entries)

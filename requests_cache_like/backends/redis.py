@@ -353,8 +353,12 @@ class RedisCache(BaseCache):
         ):
             return super().get_response(key, default, follow_redirects)
         leases = self.__dict__.get("_leases")  # made by leases_for, when single-flight is on
+        # A key this process decoded before is most likely still there: a plain MGET (a
+        # script costs more); an unknown one is most likely a miss, whose lease the lookup
+        # may take in the same round trip.
+        known = responses._decoded is not None and key in responses._decoded
         with responses._errors_as_storage():
-            if isinstance(leases, RedisLeases):  # may take the lease too, in the same trip
+            if isinstance(leases, RedisLeases) and not known:
                 value, alias = leases.read_or_take(key, responses._full(key), redirects._full(key))
             else:
                 value, alias = responses.connection.mget(responses._full(key), redirects._full(key))

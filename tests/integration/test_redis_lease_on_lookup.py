@@ -65,6 +65,9 @@ def test_a_stored_miss_costs_two_round_trips(
     trips.clear()
     assert session.get(origin.url("/json?lease=lookup")).from_cache
     assert trips == ["EVALSHA"]  # a hit reads in one round trip and takes nothing
+    trips.clear()
+    assert session.get(origin.url("/json?lease=lookup")).from_cache
+    assert trips == ["MGET"]  # a key this process decoded before: no script
 
 
 def test_a_lease_taken_by_a_lookup_excludes_other_processes_until_released(
