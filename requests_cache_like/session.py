@@ -390,6 +390,10 @@ class CachedSession(CacheMixin, Session):  # type: ignore[misc]
         background (True, or max seconds of staleness).
     :param content_root_key: For JSON bodies, only this top-level field is part of the key.
     :param autoclose: Close the cache when the session is closed.
-    :param cleanup_interval: Seconds between background removals of expired responses (None: off).
-    :param kwargs: Backend options (e.g. ``wal=True`` for SQLite); anything unknown: TypeError.
+    :param on_backend_error: When the storage fails: ``"raise"`` its ``StorageError``
+        (default), or ``"bypass"`` the cache and answer from the origin.
+    :param kwargs: Settings ``single_flight`` (default True), ``lock_timeout`` (seconds,
+        default 30) and ``cleanup_interval`` (seconds between background removals of
+        expired responses; None, the default: off); backend options (``max_size="500MB"``,
+        ``wal=True`` ...). Anything unknown: TypeError, with a "did you mean" hint.
     """
