@@ -132,6 +132,10 @@ class RedisDict(BaseStorage):
         else:
             with self._errors_as_storage():
                 value = self.connection.get(self._full(key))
+        return self._stored(key, value)
+
+    def _stored(self, key: str, value: bytes | None) -> Any:
+        """The value read for ``key`` as :meth:`get_raw` gives it."""
         if value is None:
             raise KeyError(key)
         # Without a serializer the values are strings (redirect targets).
@@ -244,13 +248,7 @@ class RedisHashDict(RedisDict):
     def get_raw(self, key: str) -> Any:
         with self._errors_as_storage():
             value = self.connection.hget(self.hash_key, key)
-        if value is None:
-            raise KeyError(key)
-        return (
-            value.decode("utf-8", "replace")
-            if self.serializer is None and not is_default_format(value)
-            else value
-        )
+        return self._stored(key, value)
 
     def set_raw(
         self,
