@@ -347,6 +347,8 @@ class RedisCache(BaseCache):
             follow_redirects
             and type(responses).get_raw is RedisDict.get_raw
             and type(redirects).get_raw is RedisDict.get_raw
+            # A subclass's (or a test's) own __getitem__ is called as for any storage.
+            and type(responses).__getitem__ is BaseStorage.__getitem__
             and responses.connection is redirects.connection
         ):
             return super().get_response(key, default, follow_redirects)

@@ -371,3 +371,27 @@ def test_hash_dict_keeps_entries_in_one_hash(client: redis.Redis, unique_name: s
     storage["c"] = "x"
     storage.clear()
     assert client.exists(f"{unique_name}:redirects") == 0
+
+
+class CountingRedisDict(RedisDict):
+    """A storage whose own ``__getitem__`` counts the reads (as requests-cache's tests do)."""
+
+    reads = 0
+
+    def __getitem__(self, key: str) -> Any:
+        type(self).reads += 1
+        return super().__getitem__(key)
+
+
+def test_a_storage_with_its_own_getitem_is_read_through_it(
+    make_cache: Callable[..., RedisCache], origin: LocalOrigin
+) -> None:
+    cache = make_cache()
+    cache.responses = CountingRedisDict(
+        cache.responses.namespace, "responses", connection=cache.connection
+    )
+    session = CachedSession(backend=cache)
+    session.get(origin.url("/json?own-getitem"))  # a miss: looked up through __getitem__
+    assert CountingRedisDict.reads == 1
+    assert session.get(origin.url("/json?own-getitem")).from_cache
+    assert CountingRedisDict.reads == 2  # once per request, hit or miss
