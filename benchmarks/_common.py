@@ -69,8 +69,9 @@ class Settings:
     - ``iterations``: timed calls per round and case that do not reach the origin (hits,
       storage reads); ``miss_iterations`` for those that do (plain requests, misses);
     - ``warmup``: untimed calls per case before the rounds;
-    - ``threads``: the thread count compared with one thread; ``thread_hits``: hits per
-      measurement, shared out among the threads;
+    - ``threads``: the thread count compared with one thread; ``thread_seconds``: about how
+      long one threads measurement lasts (with one thread); ``thread_hits``: the fewest hits
+      per measurement, shared out among the threads;
     - ``stream_mib``: the size of the streamed body, in MiB.
     """
 
@@ -81,6 +82,7 @@ class Settings:
     threads: int
     thread_hits: int
     stream_mib: int
+    thread_seconds: float = 0.25
 
     def check(self) -> None:
         """Raise ValueError if an amount is out of range."""
@@ -95,8 +97,11 @@ class Settings:
         small = [name for name, value in counts.items() if value < 1]
         if small:
             raise ValueError(f"{', '.join(small)} must be at least 1 (got {counts})")
-        if self.warmup < 0:
-            raise ValueError(f"warmup must not be negative (got {self.warmup})")
+        if self.warmup < 0 or self.thread_seconds < 0:
+            raise ValueError(
+                f"warmup and thread_seconds must not be negative (got {self.warmup}, "
+                f"{self.thread_seconds})"
+            )
 
 
 DEFAULT_SETTINGS = Settings(
@@ -116,4 +121,5 @@ QUICK_SETTINGS = Settings(
     threads=8,
     thread_hits=800,
     stream_mib=32,
+    thread_seconds=0.05,
 )

@@ -92,7 +92,7 @@ AMOUNTS = {
     "miss_iterations": "timed calls per round for plain requests and misses",
     "warmup": "untimed calls per case before the rounds",
     "threads": "threads sharing one session, compared with one thread",
-    "thread_hits": "hits per threads measurement, shared out among the threads",
+    "thread_hits": "fewest hits per threads measurement, shared out among the threads",
     "stream_mib": "size of the streamed body, in MiB",
 }
 
