@@ -4,6 +4,7 @@ each backend keeps them."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -44,8 +45,11 @@ class RedisLeases:
         self._taken: dict[str, str] = {}
         self._adopted: dict[tuple[str, str], str] = {}
         self._script: Any = None
+        self._pid = os.getpid()
 
     def acquire(self, key: str, owner: str, ttl: float) -> bool:
+        if self._taken and self._pid != os.getpid():  # a forked child: the parent's leases
+            self._taken, self._adopted, self._pid = {}, {}, os.getpid()
         taken = self._taken.pop(key, None)
         if taken is not None:  # a lookup of this process took it a moment ago
             self._adopted[key, owner] = taken

@@ -3,6 +3,7 @@ adopts it; a lease no fetch adopted is given back (on a real redis-server)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,3 +123,19 @@ def test_a_read_only_lookup_takes_no_lease(session: CachedSession, origin: Local
     url = origin.url("/json?lease=only-if-cached")
     assert session.get(url, only_if_cached=True).status_code == 504
     assert leases_for(session.cache).acquire(_key(session, url), "someone", 5)
+
+
+def test_a_forked_child_never_adopts_its_parents_lease(session: CachedSession) -> None:
+    leases = leases_for(session.cache)
+    assert isinstance(leases, RedisLeases)
+    leases.expect_fetch(30)
+    assert session.cache.get_response("parent-key") is None  # the parent's lookup took it
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports whether it could take the lease as its own
+        os.write(write, b"1" if leases.acquire("parent-key", "child", 30) else b"0")
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 1) == b"0"  # held by the parent, not handed to the child
+    assert leases.acquire("parent-key", "parent-fetch", 30)  # the parent still adopts it
+    leases.release("parent-key", "parent-fetch")
