@@ -17,6 +17,14 @@ from ._cases import Case, CaseResult
 from ._common import BACKEND_LABELS, BACKENDS, DASH, OURS, PLAIN, RC, TIMES, Settings
 from ._floors import Floor
 from ._libraries import CACHED_LIBRARIES, MODES, STORAGES, library_version
+from ._requirements import (
+    TARGET_HIT_RATIO,
+    case_medians,
+    hit_speedups,
+    miss_requirements,
+    target_met,
+    verdict,
+)
 from ._streaming import REQUIRED_MIB, StreamResult, as_json
 from ._threads import REQUIRED_RATIO, ThreadResult
 
@@ -38,10 +46,6 @@ DOCS_PATH = REPO_ROOT / "docs" / "performance.md"
 START_MARKER = "<!-- bench:start -->"
 END_MARKER = "<!-- bench:end -->"
 
-#: The goal set for the hot path: hits at least this many times faster than requests-cache's.
-TARGET_HIT_RATIO = 3.0
-#: The backends the hit target is set for.
-TARGET_BACKENDS = ("memory", "sqlite")
 EMPTY = "\N{EM DASH}"
 
 
@@ -126,10 +130,6 @@ def _library_title(library: str, env: dict[str, Any]) -> str:
     return library if library == OURS or not version else f"{library} {version}"
 
 
-def _medians(results: Sequence[CaseResult]) -> dict[Case, float]:
-    return {result.case: result.median_us for result in results}
-
-
 def _rows(results: Sequence[CaseResult], kind: str) -> list[tuple[str, str | None]]:
     """The (backend, mode) rows measured for ``kind``, in table order."""
     present = {(r.case.backend, r.case.mode) for r in results if r.case.kind == kind}
@@ -140,7 +140,7 @@ def _rows(results: Sequence[CaseResult], kind: str) -> list[tuple[str, str | Non
 
 
 def _case_table(report: Report, kind: str) -> list[str]:
-    medians = _medians(report.cases)
+    medians = case_medians(report.cases)
     plain = medians.get(Case(PLAIN, "request"))
     libraries = [lib for lib in CACHED_LIBRARIES if any(c.library == lib for c in medians)]
     both = OURS in libraries and RC in libraries
@@ -172,32 +172,8 @@ def _cell(kind: str, median: float, plain: float | None) -> str:
     return f"{median:,.1f} µs ({median / plain:.1%})"
 
 
-def hit_speedups(results: Sequence[CaseResult]) -> dict[str, float] | None:
-    """``{backend: requests-cache hit median / our hit median}`` on the target backends, or
-    None if not measured."""
-    medians = _medians(results)
-    speedups = {}
-    for backend in TARGET_BACKENDS:
-        ours, theirs = Case(OURS, "hit", backend), Case(RC, "hit", backend)
-        if ours not in medians or theirs not in medians:
-            return None
-        speedups[backend] = medians[theirs] / medians[ours]
-    return speedups
-
-
-def target_met(results: Sequence[CaseResult]) -> bool | None:
-    """True if our hits are at least TARGET_HIT_RATIO times faster than requests-cache's on
-    memory and SQLite; None if either was not measured there."""
-    speedups = hit_speedups(results)
-    return None if speedups is None else all(v >= TARGET_HIT_RATIO for v in speedups.values())
-
-
-def _verdict(state: bool | None) -> str:
-    return "" if state is None else ("met" if state else "**NOT met**")
-
-
 def _plain_line(report: Report) -> list[str]:
-    plain = _medians(report.cases).get(Case(PLAIN, "request"))
+    plain = case_medians(report.cases).get(Case(PLAIN, "request"))
     if plain is None:
         return []
     return [f"A plain request (`requests`, no cache) takes **{plain:,.0f} µs** (median).", ""]
@@ -212,6 +188,7 @@ def _misses(report: Report) -> list[str]:
         f"plain request, in µs and in per cent of it. {EMPTY}: no storage of that kind.",
         "",
         *_case_table(report, "miss"),
+        *miss_requirements(report.cases),
     ]
 
 
@@ -231,7 +208,7 @@ def _hits(report: Report) -> list[str]:
         lines += [
             "",
             f"Target (hits at least {TARGET_HIT_RATIO:g}{TIMES} faster than {RC}'s on memory "
-            f"and SQLite): {_verdict(target_met(report.cases)) or 'met'} ({parts}).",
+            f"and SQLite): {verdict(target_met(report.cases)) or 'met'} ({parts}).",
         ]
     return lines
 
@@ -251,7 +228,7 @@ def _threads(report: Report) -> list[str]:
     ]
     lines += [
         f"| {BACKEND_LABELS[r.backend]} | {r.hits:,} | {r.one_thread_rate:,.0f} "
-        f"| {r.many_threads_rate:,.0f} | {r.ratio:.2f} | {_verdict(r.met)} |"
+        f"| {r.many_threads_rate:,.0f} | {r.ratio:.2f} | {verdict(r.met)} |"
         for r in report.threads
     ]
     return lines
@@ -267,7 +244,7 @@ def _floors(report: Report) -> list[str]:
         "|---|---|---:|---:|---:|---|",
     ]
     for f in report.floors:
-        required = EMPTY if f.required is None else f"≤ {f.required:g}{TIMES}: {_verdict(f.met)}"
+        required = EMPTY if f.required is None else f"≤ {f.required:g}{TIMES}: {verdict(f.met)}"
         lines.append(
             f"| {BACKEND_LABELS[f.backend]} | {f.read_label} | {f.hit.median_us:,.1f} "
             f"| {f.read.median_us:,.1f} | {f.ratio:.1f}{TIMES} | {required} |"
@@ -295,7 +272,7 @@ def _streaming(report: Report) -> list[str]:
     ]
     lines += [
         f"| {r.name} | {r.growth_mib:,.1f} | {r.seconds:.2f} "
-        f"| {(_verdict(r.met) if judged else '') or EMPTY} |"
+        f"| {(verdict(r.met) if judged else '') or EMPTY} |"
         for r in report.streaming
     ]
     return lines

@@ -22,12 +22,13 @@ import requests
 import time_machine
 
 from benchmarks import bench
-from benchmarks._cases import Case, CaseRunner, build_cases, measure
+from benchmarks._cases import Case, CaseResult, CaseRunner, build_cases, measure
 from benchmarks._common import (
     BACKENDS,
     BODY_SIZE,
     CC,
     EXPIRE_AFTER,
+    HISHEL,
     MAX_AGE,
     OURS,
     PLAIN,
@@ -55,6 +56,7 @@ from benchmarks._report import (
     to_json,
     write_docs,
 )
+from benchmarks._requirements import miss_requirements
 from benchmarks._servers import BenchOrigin, redis_server, redis_unavailable, stream_checksum
 from benchmarks._streaming import measure_streaming
 from benchmarks._threads import measure_threads
@@ -357,3 +359,25 @@ def test_redis_url_from_the_environment_is_used_as_is(monkeypatch: pytest.Monkey
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     with redis_server() as url:
         assert url == "redis://127.0.0.1:1/0"
+
+
+def _timed(case: Case, median: float) -> CaseResult:
+    return CaseResult(case.name, 1, [median], median, median, case=case)
+
+
+def test_miss_requirements_compare_with_every_peer_and_the_plain_request() -> None:
+    results = [
+        _timed(Case(PLAIN, "request"), 1000.0),
+        _timed(Case(OURS, "miss", "memory"), 1200.0),  # +20 %, below CacheControl
+        _timed(Case(CC, "miss", "memory"), 1300.0),
+        _timed(Case(OURS, "miss", "sqlite"), 1500.0),  # +50 %, above hishel
+        _timed(Case(HISHEL, "miss", "sqlite"), 1400.0),
+        _timed(Case(OURS, "miss", "redis"), 1900.0),  # no share bound on Redis
+        _timed(Case(CC, "miss", "redis"), 2000.0),
+    ]
+    rows = [line for line in miss_requirements(results) if line.startswith("| ")][1:]
+    assert rows == [
+        "| memory | met | 20%: met |",
+        "| SQLite | **NOT met** | 50%: **NOT met** |",
+        "| Redis | met | 90% |",
+    ]
