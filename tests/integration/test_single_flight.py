@@ -111,15 +111,24 @@ def _prepared(session: CachedSession, url: str) -> Any:
     return session.prepare_request(requests.Request("GET", url))
 
 
-@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+# Redis: each thread's lookup may take the lease, and the leading thread adopts it.
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
 def test_threads_missing_one_url_make_one_request(
-    backend: str, gated: GatedOrigin, request: pytest.FixtureRequest, tmp_path: Path
+    backend: str,
+    gated: GatedOrigin,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    unique_name: str,
 ) -> None:
-    session = CachedSession(**backend_options(backend, request, tmp_path, "threads"))
-    responses = _miss_together(session, gated.url("/a"), gated)
-    assert gated.hits["/a"] == 1
-    assert {r.text for r in responses} == {"body of /a"}
+    session = CachedSession(**backend_options(backend, request, tmp_path, unique_name))
+    url = gated.url(f"/a-{backend}")
+    responses = _miss_together(session, url, gated)
+    assert gated.hits[f"/a-{backend}"] == 1
+    assert {r.text for r in responses} == {f"body of /a-{backend}"}
     assert sorted(r.from_cache for r in responses) == [False] + [True] * (THREADS - 1)
+    key = session.cache.create_key(_prepared(session, url))
+    assert leases_for(session.cache).acquire(key, "afterwards", 5)  # nothing left held
+    session.close()
 
 
 def test_unstorable_answer_lets_each_waiter_send_its_own(gated: GatedOrigin) -> None:
