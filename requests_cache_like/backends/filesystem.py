@@ -12,6 +12,7 @@ as a miss: every entry carries a checksum).
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import shutil
 import tempfile
@@ -127,18 +128,7 @@ class FileDict(BaseStorage):
         path = self._path(key)
         data = value.encode("utf-8") if isinstance(value, str) else bytes(value or b"")
         with self._errors():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-            try:
-                with os.fdopen(handle, "wb") as temp:
-                    temp.write(data)
-                    if self.durable:  # else a power loss may lose it; a crash never tears it
-                        temp.flush()
-                        os.fsync(temp.fileno())
-                os.replace(temp_name, path)
-            except BaseException:
-                Path(temp_name).unlink(missing_ok=True)
-                raise
+            _write_file(path, data, self.durable)
 
     def __delitem__(self, key: str) -> None:
         try:
@@ -288,6 +278,52 @@ def _read_file(path: Path) -> bytes:
 
 
 _READ_SIZE = 256 * 1024
+
+
+def _write_file(path: Path, data: bytes, durable: bool) -> None:
+    """Write ``path`` whole or not at all: into a temporary file beside it, renamed over it.
+
+    Cheaper than ``tempfile.mkstemp`` and a ``mkdir`` on every write (a miss pays this): the
+    temporary name is a per-process random part and a counter, and the directory is made
+    only when the first open finds it missing. Without ``durable`` there is no fsync: a
+    power loss may lose the file (it then reads as a miss); a killed process never tears it.
+    """
+    temp = path.parent / f".tmp-{_temp_names.prefix}-{next(_temp_names.counter)}.part"
+    try:
+        handle = os.open(temp, _CREATE, 0o600)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(temp, _CREATE, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+            if durable:
+                os.fsync(handle)
+        finally:
+            os.close(handle)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+class _TempNames:
+    """Temporary file names no other process uses (the random part is new after a fork)."""
+
+    def __init__(self) -> None:
+        self.renew()
+        if hasattr(os, "register_at_fork"):  # not on Windows, where there is no fork
+            os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self.prefix, self.counter = os.urandom(6).hex(), itertools.count()
+
+
+_temp_names = _TempNames()
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+_CREATE |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def __getattr__(name: str) -> Any:

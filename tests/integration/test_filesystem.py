@@ -246,3 +246,25 @@ def test_processes_writing_the_same_key_never_leave_a_partial_file(tmp_path: Pat
     assert len(final) == BODY_SIZE
     assert final in {body_of(n) for n in range(workers)}
     assert files_under(Path(cache_dir)) == list(cache.paths())  # no temporary files left
+
+
+def test_a_write_makes_its_directory_only_when_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = FileCache(tmp_path / "fs")
+    made: list[Path] = []
+    mkdir = Path.mkdir
+
+    def counting_mkdir(self: Path, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", counting_mkdir)
+    cache.responses["abcd01"] = make_response("first", b"one")
+    assert tmp_path / "fs" / "responses" / "ab" / "cd" in made
+    made.clear()
+    cache.responses["abcd02"] = make_response("second", b"two")  # the same directory
+    assert made == []
+    for path in cache.paths():
+        assert path.stat().st_mode & 0o777 == 0o600  # as mkstemp made them: the owner's only
+    assert cache.responses["abcd02"].content == b"two"
