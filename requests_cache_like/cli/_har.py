@@ -124,7 +124,12 @@ def _entry(response: CachedResponse, key: str) -> dict[str, Any]:
 
 def har_entries(response: CachedResponse, key: str) -> list[dict[str, Any]]:
     """The HAR entries of one stored response: each redirect it followed, then itself."""
-    return [_entry(hop, key) for hop in response.history] + [_entry(response, key)]
+    entries = [_entry(hop, key) for hop in response.history] + [_entry(response, key)]
+    # A hop's created_at is when the chain was stored, after the last response arrived: keep
+    # each hop no later than the one it led to, so that sorting by start keeps the chain.
+    for hop, led_to in zip(reversed(entries[:-1]), reversed(entries[1:]), strict=True):
+        hop["startedDateTime"] = min(hop["startedDateTime"], led_to["startedDateTime"])
+    return entries
 
 
 def har_document(entries: list[dict[str, Any]]) -> dict[str, Any]:
