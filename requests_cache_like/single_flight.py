@@ -134,9 +134,13 @@ def expect_fetch(
     withdraws the offer (call it with None after the lookup), or None."""
     if rules.only_if_cached or not _may_share(settings, method, rules, False):
         return None
-    expect: Callable[[float | None], None] | None = getattr(leases_for(cache), "expect_fetch", None)
-    if expect is not None:
-        expect(settings.lock_timeout)
+    leases = leases_for(cache)
+    # A class-dict look-up, not getattr with a default: this runs on every fast-path hit,
+    # and a missing attribute costs an exception inside getattr.
+    if "expect_fetch" not in type(leases).__dict__:
+        return None
+    expect: Callable[[float | None], None] = getattr(leases, "expect_fetch")  # noqa: B009
+    expect(settings.lock_timeout)
     return expect
 
 

@@ -12,7 +12,6 @@ as a miss: every entry carries a checksum).
 from __future__ import annotations
 
 import errno
-import itertools
 import os
 import shutil
 import tempfile
@@ -29,6 +28,7 @@ from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
 from ._util import storage_errors
 from .base import BaseCache, BaseStorage
+from .leases import owner_token
 from .lru import LRUDict
 from .storage import is_default_format
 
@@ -284,11 +284,12 @@ def _write_file(path: Path, data: bytes, durable: bool) -> None:
     """Write ``path`` whole or not at all: into a temporary file beside it, renamed over it.
 
     Cheaper than ``tempfile.mkstemp`` and a ``mkdir`` on every write (a miss pays this): the
-    temporary name is a per-process random part and a counter, and the directory is made
-    only when the first open finds it missing. Without ``durable`` there is no fsync: a
-    power loss may lose the file (it then reads as a miss); a killed process never tears it.
+    temporary name is a unique token (a per-process random part and a counter, as lease
+    owners are), and the directory is made only when the first open finds it missing.
+    Without ``durable`` there is no fsync: a power loss may lose the file (it then reads as a
+    miss); a killed process never tears it.
     """
-    temp = path.parent / f".tmp-{_temp_names.prefix}-{next(_temp_names.counter)}.part"
+    temp = path.parent / f".tmp-{owner_token()}.part"  # unique across processes
     try:
         handle = os.open(temp, _CREATE, 0o600)
     except FileNotFoundError:
@@ -309,19 +310,6 @@ def _write_file(path: Path, data: bytes, durable: bool) -> None:
         raise
 
 
-class _TempNames:
-    """Temporary file names no other process uses (the random part is new after a fork)."""
-
-    def __init__(self) -> None:
-        self.renew()
-        if hasattr(os, "register_at_fork"):  # not on Windows, where there is no fork
-            os.register_at_fork(after_in_child=self.renew)
-
-    def renew(self) -> None:
-        self.prefix, self.counter = os.urandom(6).hex(), itertools.count()
-
-
-_temp_names = _TempNames()
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 _CREATE |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
