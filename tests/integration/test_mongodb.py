@@ -138,8 +138,8 @@ def test_ttl_index_makes_the_server_delete_old_responses(cache: MongoCache) -> N
     cache.responses["recent"] = make_response("recent")
     old = datetime.now(timezone.utc) - timedelta(hours=1)
     cache.responses.set_raw("old", cache.responses.serialize(make_response("old")), created_at=old)
-    assert set(cache.responses) == {"recent", "old"}
-    # The server sweeps expired documents about once a second.
+    # The server sweeps expired documents about once a second: "old" may already be gone.
+    assert "recent" in set(cache.responses)
     assert wait_until(lambda: "old" not in cache.responses, timeout=15)
     assert list(cache.responses) == ["recent"]
     assert cache.responses["recent"].content == b"recentrecent"
