@@ -204,7 +204,10 @@ def _lead(
         if taken is not False:
             released = _release_with_store(exchange, leases, owner) if taken else None
             try:
-                if pause > _FIRST_PAUSE:  # waited: the last holder may have stored it since
+                # Another fetch of the key (this process's or another's) may have landed
+                # between the lookup and the lease: look again, unless the lease was taken
+                # in the lookup's own round trip.
+                if pause > _FIRST_PAUSE or not _covers_lookup(leases, exchange.key, owner):
                     primary, selected, plan, now = exchange.plan()
                     answer = exchange.answer_from_cache(plan, primary, selected, now)
                     if answer is not None:
@@ -223,6 +226,15 @@ def _lead(
         answer = exchange.answer_from_cache(plan, primary, selected, now)
         if answer is not None:
             return answer
+
+
+def _covers_lookup(leases: Leases, key: str, owner: str) -> bool:
+    """True if ``owner`` took the lease of ``key`` atomically with the lookup that found it
+    missing (Redis), so nothing can have been stored since."""
+    if "covers_lookup" not in type(leases).__dict__:
+        return False
+    covers: Callable[[str, str], bool] = getattr(leases, "covers_lookup")  # noqa: B009
+    return covers(key, owner)
 
 
 def _nothing() -> None:

@@ -57,6 +57,10 @@ class RedisLeases:
         milliseconds = max(1, int(ttl * 1000))
         return bool(self.connection.set(self.prefix + key, owner, nx=True, px=milliseconds))
 
+    def covers_lookup(self, key: str, owner: str) -> bool:
+        """True if ``owner`` adopted the lease a lookup took when it found ``key`` missing."""
+        return (key, owner) in self._adopted
+
     def release(self, key: str, owner: str) -> None:
         owner = self._adopted.pop((key, owner), owner)
         self.connection.eval(self._RELEASE, 1, self.prefix + key, owner)

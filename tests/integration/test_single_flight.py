@@ -202,6 +202,58 @@ def test_processes_sharing_a_backend_make_one_request(
     assert sum(from_cache for _, _, from_cache in answers) == PROCESSES - 1
 
 
+class PlainLeases:
+    """Another storage's leases, taken and given back only (no lease taken by a lookup)."""
+
+    def __init__(self, leases: Any) -> None:
+        self.leases = leases
+
+    def acquire(self, key: str, owner: str, ttl: float) -> bool:
+        return bool(self.leases.acquire(key, owner, ttl))
+
+    def release(self, key: str, owner: str) -> None:
+        self.leases.release(key, owner)
+
+
+@pytest.mark.parametrize("backend", ["memory", *CROSS_PROCESS])
+def test_a_fetch_landing_between_lookup_and_lease_is_not_made_again(
+    backend: str,
+    gated: GatedOrigin,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    unique_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The narrow race: this session looked the key up (missing), then another one (another
+    process, or another thread here) fetched, stored and gave the lease back before this one
+    took it. Taking a free lease is then no proof that nothing was stored."""
+    options = backend_options(backend, request, tmp_path, unique_name)
+    late = CachedSession(**options)
+    # Memory cannot be shared between processes: the other fetch is another session's
+    # request on the same cache, the in-process form of the race.
+    other = CachedSession(backend=late.cache) if backend == "memory" else CachedSession(**options)
+    if backend == "redis":  # a lookup that took the lease closes the window: look up without
+        late.cache.__dict__["_leases"] = PlainLeases(leases_for(late.cache))
+    url = gated.url(f"/between-{backend}")
+    join = FLIGHTS.join
+    cut_in: list[bool] = []
+
+    def join_after_the_other(cache_id: int, key: str) -> Any:
+        if not cut_in:  # the late session's miss, after its lookup: the other lands first
+            cut_in.append(True)
+            assert other.get(url).from_cache is False
+        return join(cache_id, key)
+
+    monkeypatch.setattr(FLIGHTS, "join", join_after_the_other)
+    response = late.get(url)
+    assert cut_in
+    assert response.text == f"body of /between-{backend}"
+    assert response.from_cache is True
+    assert gated.hits[f"/between-{backend}"] == 1
+    late.close()
+    other.close()
+
+
 def _hold_lease_and_die(options: dict[str, Any], key: str) -> None:
     session = CachedSession(**options)
     assert leases_for(session.cache).acquire(key, "dead-holder", 0.5)
