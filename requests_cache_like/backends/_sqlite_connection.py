@@ -216,20 +216,33 @@ class SQLiteConnection:
             finally:
                 self._local.writing = outer
 
+    def fetch_one(self, sql: str, parameters: tuple[Any, ...]) -> Any:
+        """The first row of a read statement, or None: what :meth:`cursor` does for a read,
+        without its context managers (a lookup runs this on every miss)."""
+        try:
+            reader = self._reader()
+            if reader is not None:
+                return reader.execute(sql, parameters).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._translated(exc) from exc
+        with self.cursor() as cursor:
+            return cursor.execute(sql, parameters).fetchone()
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         try:
             yield
         except sqlite3.DatabaseError as exc:  # includes "file is not a database"
-            message = str(exc).lower()
-            if isinstance(exc, sqlite3.OperationalError) and (
-                "locked" in message or "busy" in message
-            ):
-                raise StorageBusyError(
-                    f"SQLite database {self.db_path!r} stayed locked by another writer for "
-                    f"longer than busy_timeout={self.busy_timeout} ms"
-                ) from exc
-            raise StorageError(f"SQLite error on {self.db_path!r}: {exc}") from exc
+            raise self._translated(exc) from exc
+
+    def _translated(self, exc: sqlite3.DatabaseError) -> StorageError:
+        message = str(exc).lower()
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
+            return StorageBusyError(
+                f"SQLite database {self.db_path!r} stayed locked by another writer for "
+                f"longer than busy_timeout={self.busy_timeout} ms"
+            )
+        return StorageError(f"SQLite error on {self.db_path!r}: {exc}")
 
     def close(self) -> None:
         """Close the connections (they reopen if used again)."""

@@ -11,8 +11,10 @@ as a miss: every entry carries a checksum).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -24,6 +26,7 @@ from urllib.parse import quote, unquote
 
 from platformdirs import user_cache_dir
 
+from ..exceptions import StorageError
 from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
 from ._util import storage_errors
@@ -87,12 +90,16 @@ class FileDict(BaseStorage):
         return storage_errors("filesystem", (OSError,))
 
     def _path(self, key: str) -> Path:
-        name = quote(key, safe="")
+        return Path(self._file(key))
+
+    def _file(self, key: str) -> str:
+        """:meth:`_path` as a string, made without pathlib (every lookup and write needs it)."""
+        name = key if _UNESCAPED(key) else quote(key, safe="")
         if name.startswith("."):
             name = "%2E" + name[1:]
         # Fan-out directories are buckets only: never "", "." or "..".
         first, second = name[:2].replace(".", "_"), (name[2:4] or "_").replace(".", "_")
-        return self.cache_dir / first / second / f"{name}{self.extension}"
+        return os.path.join(self.cache_dir, first, second, name + self.extension)
 
     #: requests-cache's name for :meth:`_path`.
     _key2path = _path
@@ -102,14 +109,12 @@ class FileDict(BaseStorage):
         return unquote(path.name[:-cut] if cut else path.name)
 
     def get_raw(self, key: str) -> Any:
-        path = self._path(key)
-        with self._errors():
-            try:
-                data = _read_file(path)
-            except OSError as exc:
-                if not _is_absent(exc):
-                    raise
+        try:  # not self._errors(): a context manager costs more than this read of a miss
+            data = _read_file(self._file(key))
+        except OSError as exc:
+            if _is_absent(exc):
                 raise KeyError(key) from None
+            raise StorageError(f"filesystem storage error: {type(exc).__name__}: {exc}") from exc
         # Without a serializer the values are strings (redirect targets).
         return (
             data.decode("utf-8", "replace")
@@ -125,7 +130,7 @@ class FileDict(BaseStorage):
         created_at: datetime | None = None,
         size: int = 0,
     ) -> None:
-        path = self._path(key)
+        path = self._file(key)
         data = value.encode("utf-8") if isinstance(value, str) else bytes(value or b"")
         with self._errors():
             _write_file(path, data, self.durable)
@@ -264,7 +269,7 @@ class FileCache(BaseCache):
         shutil.rmtree(self.cache_dir / "bodies", ignore_errors=True)
 
 
-def _read_file(path: Path) -> bytes:
+def _read_file(path: str) -> bytes:
     # Fewer system calls than Path.read_bytes() (no fstat, no extra read at the end): each
     # releases the GIL, which costs a hand-over between threads hitting the cache at once.
     handle = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
@@ -278,9 +283,11 @@ def _read_file(path: Path) -> bytes:
 
 
 _READ_SIZE = 256 * 1024
+#: Keys quote() would leave as they are (cache keys are hex digests): no need to call it.
+_UNESCAPED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 
 
-def _write_file(path: Path, data: bytes, durable: bool) -> None:
+def _write_file(path: str, data: bytes, durable: bool) -> None:
     """Write ``path`` whole or not at all: into a temporary file beside it, renamed over it.
 
     Cheaper than ``tempfile.mkstemp`` and a ``mkdir`` on every write (a miss pays this): the
@@ -289,11 +296,12 @@ def _write_file(path: Path, data: bytes, durable: bool) -> None:
     Without ``durable`` there is no fsync: a power loss may lose the file (it then reads as a
     miss); a killed process never tears it.
     """
-    temp = path.parent / f".tmp-{owner_token()}.part"  # unique across processes
+    directory = os.path.dirname(path)
+    temp = os.path.join(directory, f".tmp-{owner_token()}.part")  # unique across processes
     try:
         handle = os.open(temp, _CREATE, 0o600)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(directory, exist_ok=True)
         handle = os.open(temp, _CREATE, 0o600)
     try:
         try:
@@ -306,7 +314,8 @@ def _write_file(path: Path, data: bytes, durable: bool) -> None:
             os.close(handle)
         os.replace(temp, path)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
         raise
 
 

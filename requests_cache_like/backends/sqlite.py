@@ -182,8 +182,7 @@ class SQLiteDict(BaseStorage):
         token, known = self._db.remembered(self.table_name, key)
         if known is not None:
             return known
-        with self._db.cursor() as cursor:
-            row = cursor.execute(self._sql_get, (key,)).fetchone()
+        row = self._db.fetch_one(self._sql_get, (key,))
         if row is None:
             raise KeyError(key)
         value, kind = row

@@ -7,11 +7,15 @@ from __future__ import annotations
 import inspect
 import json
 import multiprocessing
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from requests_cache_like import CachedResponse, CachedSession
 from requests_cache_like.backends import FileCache, filesystem, init_backend, integrity
@@ -220,6 +224,25 @@ def test_unusual_keys_stay_inside_the_cache_directory(tmp_path: Path, key: str) 
     assert files_under(tmp_path / "box") == []
 
 
+@pytest.fixture(scope="module")
+def names_only(tmp_path_factory: pytest.TempPathFactory) -> FileCache:
+    return FileCache(tmp_path_factory.mktemp("names"))
+
+
+KEYS = st.text(st.characters(codec="utf-8"), max_size=40) | st.text("abc.-_~%/", max_size=8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(key=KEYS)
+def test_a_file_name_is_the_key_escaped_by_quote(names_only: FileCache, key: str) -> None:
+    """Keys quote() leaves alone skip it; every key still gets quote()'s name."""
+    storage = names_only.responses
+    name = quote(key, safe="")
+    name = "%2E" + name[1:] if name.startswith(".") else name
+    buckets = (name[:2].replace(".", "_"), (name[2:4] or "_").replace(".", "_"))
+    assert storage._path(key) == storage.cache_dir.joinpath(*buckets, name)
+
+
 def test_a_key_that_looks_like_a_path_is_a_miss(tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.write_text("not a cache entry")
@@ -252,16 +275,16 @@ def test_a_write_makes_its_directory_only_when_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = FileCache(tmp_path / "fs")
-    made: list[Path] = []
-    mkdir = Path.mkdir
+    made: list[str] = []
+    makedirs = os.makedirs
 
-    def counting_mkdir(self: Path, *args: Any, **kwargs: Any) -> None:
-        made.append(self)
-        mkdir(self, *args, **kwargs)
+    def counting_makedirs(name: str, *args: Any, **kwargs: Any) -> None:
+        made.append(os.fspath(name))
+        makedirs(name, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "mkdir", counting_mkdir)
+    monkeypatch.setattr(os, "makedirs", counting_makedirs)
     cache.responses["abcd01"] = make_response("first", b"one")
-    assert tmp_path / "fs" / "responses" / "ab" / "cd" in made
+    assert str(tmp_path / "fs" / "responses" / "ab" / "cd") in made
     made.clear()
     cache.responses["abcd02"] = make_response("second", b"two")  # the same directory
     assert made == []
