@@ -227,10 +227,19 @@ def _threads(report: Report) -> list[str]:
         "|---|---:|---:|---:|---:|---|",
     ]
     lines += [
-        f"| {BACKEND_LABELS[r.backend]} | {r.hits:,} | {r.one_thread_rate:,.0f} "
-        f"| {r.many_threads_rate:,.0f} | {r.ratio:.2f} | {verdict(r.met)} |"
+        f"| {BACKEND_LABELS.get(r.backend, r.backend)} | {r.hits:,} | {r.one_thread_rate:,.0f} "
+        f"| {r.many_threads_rate:,.0f} | {r.ratio:.2f} "
+        f"| {'(reference)' if r.reference else verdict(r.met)} |"
         for r in report.threads
     ]
+    if any(r.reference for r in report.threads):
+        lines += [
+            "",
+            "The rows marked (reference) use no cache: a pure-Python function about as long "
+            "as a memory hit, and the same with one `os.stat`, measured the same way. They "
+            "show what threads can gain in this interpreter on this machine: one call that "
+            "releases the GIL costs threads most of their throughput, whatever makes it.",
+        ]
     return lines
 
 

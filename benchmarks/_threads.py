@@ -15,6 +15,7 @@ throughput (required: at least 1.0).
 from __future__ import annotations
 
 import gc
+import os
 import statistics
 import threading
 import time
@@ -28,9 +29,12 @@ from ._common import BACKEND_LABELS, BODY_SIZE, OURS, ROUTE, BenchmarkError, Set
 from ._libraries import open_session
 
 __all__ = [
+    "CEILINGS",
     "REQUIRED_RATIO",
     "ThreadResult",
+    "calls_per_second",
     "hits_per_second",
+    "measure_ceilings",
     "measure_threads",
 ]
 
@@ -42,13 +46,15 @@ MOST_HITS = 50_000
 
 @dataclass
 class ThreadResult:
-    """Hits per second of one backend, with one thread and with ``threads``, per round."""
+    """Hits per second of one backend, with one thread and with ``threads``, per round (or,
+    for a ``reference`` row, calls per second of a function that uses no cache)."""
 
     backend: str
     threads: int
     hits: int
     one_thread: list[float]
     many_threads: list[float]
+    reference: bool = False
 
     @property
     def one_thread_rate(self) -> float:
@@ -80,7 +86,23 @@ def hits_per_second(
 ) -> float:
     """Hits per second of ``threads`` threads sharing ``session``, ``hits // threads``
     each (at least one), released together."""
-    per_thread = max(1, hits // threads)
+
+    def hit() -> None:
+        response = session.get(url)
+        body = response.content
+        if from_cache(response) is not True or len(body) != BODY_SIZE:
+            raise BenchmarkError(
+                f"{url} answered with from_cache={from_cache(response)} and "
+                f"{len(body)} bytes in a thread"
+            )
+
+    return calls_per_second(hit, threads, hits)
+
+
+def calls_per_second(call: Callable[[], object], threads: int, calls: int) -> float:
+    """Calls per second of ``threads`` threads making ``calls // threads`` calls each (at
+    least one), released together; an exception in any thread stops the run."""
+    per_thread = max(1, calls // threads)
     barrier = threading.Barrier(threads + 1)
     errors: list[BaseException] = []
 
@@ -88,13 +110,7 @@ def hits_per_second(
         try:
             barrier.wait()
             for _ in range(per_thread):
-                response = session.get(url)
-                body = response.content
-                if from_cache(response) is not True or len(body) != BODY_SIZE:
-                    raise BenchmarkError(
-                        f"{url} answered with from_cache={from_cache(response)} and "
-                        f"{len(body)} bytes in a thread"
-                    )
+                call()
         except BaseException as exc:  # reported below, from the main thread
             errors.append(exc)
 
@@ -149,4 +165,47 @@ def measure_threads(
             results.append(result)
         finally:
             opened.close()
+    return results
+
+
+def _python_only() -> int:
+    """Pure Python, about as long as a memory hit here: no call that releases the GIL."""
+    total = 0
+    for number in range(300):
+        total += number
+    return total
+
+
+def _python_and_one_system_call(path: str) -> Callable[[], object]:
+    def call() -> object:
+        _python_only()
+        return os.stat(path)  # releases the GIL, as any call to the OS does
+
+    return call
+
+
+#: The reference rows: what the interpreter allows threads on this machine, with no cache.
+CEILINGS = {
+    "no cache: Python only": lambda workdir: _python_only,
+    "no cache: Python + one os.stat": lambda workdir: _python_and_one_system_call(str(workdir)),
+}
+
+
+def measure_ceilings(settings: Settings, workdir: Path) -> list[ThreadResult]:
+    """The threads measurement of :data:`CEILINGS`: functions that use no cache, measured
+    the same way, so the cache's ratios can be read against the interpreter's own."""
+    results = []
+    for label, make in CEILINGS.items():
+        call = make(workdir)
+        rate = calls_per_second(call, 1, settings.thread_hits)
+        calls = max(settings.thread_hits, min(MOST_HITS, int(rate * settings.thread_seconds)))
+        calls -= calls % settings.threads
+        result = ThreadResult(label, settings.threads, calls, [], [], reference=True)
+        for number in range(settings.rounds):
+            counts = (1, settings.threads) if number % 2 == 0 else (settings.threads, 1)
+            for threads in counts:
+                gc.collect()
+                rate = calls_per_second(call, threads, calls)
+                (result.one_thread if threads == 1 else result.many_threads).append(rate)
+        results.append(result)
     return results

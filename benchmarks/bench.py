@@ -83,7 +83,7 @@ from benchmarks._servers import (
     redis_unavailable,
 )
 from benchmarks._streaming import measure_streaming
-from benchmarks._threads import measure_threads
+from benchmarks._threads import measure_ceilings, measure_threads
 
 #: Options that set an amount, and the Settings field each one sets.
 AMOUNTS = {
@@ -202,7 +202,7 @@ def run(
         if "threads" in args.sections:
             report.threads = measure_threads(
                 origin.base_url, backends, settings, workdir, progress, redis_url
-            )
+            ) + measure_ceilings(settings, workdir)
         if "floors" in args.sections:
             report.floors = measure_floors(
                 origin.base_url, backends, settings, workdir, progress, redis_url

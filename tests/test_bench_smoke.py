@@ -59,7 +59,7 @@ from benchmarks._report import (
 from benchmarks._requirements import miss_requirements
 from benchmarks._servers import BenchOrigin, redis_server, redis_unavailable, stream_checksum
 from benchmarks._streaming import measure_streaming
-from benchmarks._threads import measure_threads
+from benchmarks._threads import CEILINGS, measure_ceilings, measure_threads
 from requests_cache_like import DO_NOT_CACHE
 
 #: A handful of calls: enough to go through every path, too few to mean anything.
@@ -252,6 +252,9 @@ def test_threads_floors_and_streaming(
     chosen = [b for b in backends if b != "filesystem"]
     threads = measure_threads(origin.base_url, chosen, TINY, tmp_path, None, redis_url)
     assert [result.backend for result in threads] == chosen
+    ceilings = measure_ceilings(TINY, tmp_path)
+    assert [(r.backend, r.reference) for r in ceilings] == [(c, True) for c in CEILINGS]
+    threads += ceilings
     for result in threads:
         assert len(result.one_thread) == len(result.many_threads) == TINY.rounds
         assert result.ratio > 0
@@ -280,6 +283,8 @@ def test_threads_floors_and_streaming(
     markdown = render_markdown(report)
     for heading in ("### Threads", "### Hit floors", "### Streaming memory"):
         assert heading in markdown
+    assert "| no cache: Python only |" in markdown
+    assert "(reference) |" in markdown
     assert "### Hits" not in markdown
     assert "Not judged" in markdown  # a 1 MiB body is below the limit
     data = json.loads(json.dumps(to_json(report)))
