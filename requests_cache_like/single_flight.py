@@ -204,10 +204,9 @@ def _lead(
         if taken is not False:
             released = _release_with_store(exchange, leases, owner) if taken else None
             try:
-                # Another fetch of the key (this process's or another's) may have landed
-                # between the lookup and the lease: look again, unless the lease was taken
-                # in the lookup's own round trip.
-                if pause > _FIRST_PAUSE or not _covers_lookup(leases, exchange.key, owner):
+                # waited, or another fetch of the key (this process's or another's) may have
+                # landed between the lookup and the lease: look again
+                if pause > _FIRST_PAUSE or _landed_since_lookup(exchange, leases, owner):
                     primary, selected, plan, now = exchange.plan()
                     answer = exchange.answer_from_cache(plan, primary, selected, now)
                     if answer is not None:
@@ -228,13 +227,16 @@ def _lead(
             return answer
 
 
-def _covers_lookup(leases: Leases, key: str, owner: str) -> bool:
-    """True if ``owner`` took the lease of ``key`` atomically with the lookup that found it
-    missing (Redis), so nothing can have been stored since."""
-    if "covers_lookup" not in type(leases).__dict__:
-        return False
-    covers: Callable[[str, str], bool] = getattr(leases, "covers_lookup")  # noqa: B009
-    return covers(key, owner)
+def _landed_since_lookup(exchange: Exchange, leases: Leases, owner: str) -> bool:
+    """True if a response is stored under the key now, though a lease was free: another
+    fetch landed between the lookup and the lease. Not asked when the lease was taken in the
+    lookup's own round trip (Redis): nothing can have been stored since. One read of the key
+    alone (not its redirect alias: a fetch that landed as a redirect chain is made again)."""
+    if "covers_lookup" in type(leases).__dict__:
+        covers: Callable[[str, str], bool] = getattr(leases, "covers_lookup")  # noqa: B009
+        if covers(exchange.key, owner):
+            return False
+    return exchange.guard.read(exchange.key, False) is not None
 
 
 def _nothing() -> None:
