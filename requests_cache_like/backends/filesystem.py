@@ -1,7 +1,9 @@
 """Filesystem backend: one file per entry, readable with ordinary tools.
 
-Files live under ``{cache_dir}/{table}/{k[0:2]}/{k[2:4]}/{key}{extension}``: the two-level
-fan-out keeps directories small (a key other than a hex digest is %-escaped first). Every
+Files live under ``{cache_dir}/{table}/{k[0:2]}/{key}{extension}``: 256 directories per
+table (a key other than a hex digest is %-escaped first), so a new entry rarely has to make
+one (a ``mkdir`` costs more than the write on some disks) and a million entries make about
+4,000 per directory, which file systems index. Every
 write goes to a temporary file in the same directory and is renamed over the target, so a
 reader sees the old file or the new one, never a partial one, even with several processes
 and after a crash. Files are not fsynced unless ``durable=True``: a killed process never
@@ -97,9 +99,9 @@ class FileDict(BaseStorage):
         name = key if _UNESCAPED(key) else quote(key, safe="")
         if name.startswith("."):
             name = "%2E" + name[1:]
-        # Fan-out directories are buckets only: never "", "." or "..".
-        first, second = name[:2].replace(".", "_"), (name[2:4] or "_").replace(".", "_")
-        return os.path.join(self.cache_dir, first, second, name + self.extension)
+        # A fan-out directory is a bucket only: never "", "." or "..".
+        bucket = (name[:2] or "_").replace(".", "_")
+        return os.path.join(self.cache_dir, bucket, name + self.extension)
 
     #: requests-cache's name for :meth:`_path`.
     _key2path = _path
@@ -151,8 +153,7 @@ class FileDict(BaseStorage):
 
     def paths(self) -> Iterator[Path]:
         """Yield the path of every stored entry."""
-        pattern = f"*/*/*{self.extension}"
-        for path in self.cache_dir.glob(pattern):
+        for path in self.cache_dir.glob(ENTRY_PATTERN + self.extension):
             if path.is_file() and not path.name.startswith(".tmp-"):
                 yield path
 
@@ -173,6 +174,10 @@ class FileDict(BaseStorage):
     def clear(self) -> None:
         for path in list(self.paths()):
             path.unlink(missing_ok=True)
+        # Files of the two-level layout of earlier development versions: never read, removed.
+        for path in list(self.cache_dir.glob(f"*/*/*{self.extension}")):
+            if path.is_file():
+                path.unlink(missing_ok=True)
 
     def size(self) -> int:
         """Total size of the stored files, in bytes."""
@@ -283,6 +288,8 @@ def _read_file(path: str) -> bytes:
 
 
 _READ_SIZE = 256 * 1024
+#: The glob of a table's entry files (one fan-out directory, then the file), extension apart.
+ENTRY_PATTERN = "*/*"
 #: Keys quote() would leave as they are (cache keys are hex digests): no need to call it.
 _UNESCAPED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 

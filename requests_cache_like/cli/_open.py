@@ -19,6 +19,7 @@ from attrs import define
 
 from .._rc_sources import is_url
 from ..backends import BaseCache, BaseStorage, FileDict, init_backend, parse_backend_url
+from ..backends.filesystem import ENTRY_PATTERN
 from ..exceptions import CacheError
 from ..settings import DEFAULT_CACHE_NAME
 
@@ -120,7 +121,7 @@ def _existing_path(text: str) -> Path:
 def _file_storages(directory: Path) -> tuple[BaseStorage, ...]:
     """A storage per file extension found among the response files."""
     responses = directory / "responses"
-    found = {ext for ext in _FILE_EXTENSIONS if next(responses.glob(f"*/*/*{ext}"), None)}
+    found = {ext for ext in _FILE_EXTENSIONS if next(responses.glob(ENTRY_PATTERN + ext), None)}
     storages: list[BaseStorage] = [_PlainFileDict(responses, serializer="default")]
     storages.extend(FileDict(responses, serializer="default", extension=e) for e in sorted(found))
     return tuple(storages)

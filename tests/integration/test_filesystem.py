@@ -48,11 +48,23 @@ def test_files_fan_out_by_key_prefix(tmp_path: Path, origin: LocalOrigin) -> Non
     cache = FileCache(tmp_path / "fs")
     session = CachedSession(backend=cache, expire_after=60)
     key = session.get(origin.url("/json?fs=layout")).cache_key
-    expected = tmp_path / "fs" / "responses" / key[:2] / key[2:4] / key
+    expected = tmp_path / "fs" / "responses" / key[:2] / key
     assert expected.is_file()
     assert list(cache.paths()) == [expected]
     assert list(cache.responses) == [key]
     assert session.get(origin.url("/json?fs=layout")).from_cache is True
+
+
+def test_clear_removes_files_of_the_earlier_two_level_layout(tmp_path: Path) -> None:
+    cache = FileCache(tmp_path / "fs")
+    old = tmp_path / "fs" / "responses" / "ab" / "cd" / "abcdef"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"an entry of an earlier development version")
+    cache.responses["abcdef"] = make_response("new")
+    assert list(cache.responses) == ["abcdef"]  # the old file is no entry: never read
+    assert cache.responses["abcdef"].url == "https://example.org/new"
+    cache.clear()
+    assert files_under(tmp_path / "fs" / "responses") == []
 
 
 def test_redirects_are_files_too(tmp_path: Path, origin: LocalOrigin) -> None:
@@ -60,7 +72,7 @@ def test_redirects_are_files_too(tmp_path: Path, origin: LocalOrigin) -> None:
     session = CachedSession(backend=cache, expire_after=60)
     final = session.get(origin.url("/redirect/1"))
     [alias] = list(cache.redirects)
-    path = tmp_path / "fs" / "redirects" / alias[:2] / alias[2:4] / alias
+    path = tmp_path / "fs" / "redirects" / alias[:2] / alias
     assert path.read_text() == final.cache_key
     assert list(cache.paths()) == list(cache.responses.paths())  # responses only
 
@@ -128,7 +140,7 @@ def test_use_cache_dir_puts_the_cache_in_the_user_cache_directory(
     assert asked == ["requests_cache_like"]
     assert cache.cache_dir == tmp_path / "user-cache" / "requests_cache_like" / "my_cache"
     cache.responses["abcdef"] = make_response("user")
-    assert (cache.cache_dir / "responses" / "ab" / "cd" / "abcdef").is_file()
+    assert (cache.cache_dir / "responses" / "ab" / "abcdef").is_file()
 
 
 def test_use_temp_puts_the_cache_in_the_temporary_directory(
@@ -139,7 +151,7 @@ def test_use_temp_puts_the_cache_in_the_temporary_directory(
     cache = FileCache("my_cache", use_temp=True)
     assert cache.cache_dir == tmp_path / "temp" / "my_cache"
     cache.responses["abcdef"] = make_response("temp")
-    assert (tmp_path / "temp" / "my_cache" / "responses" / "ab" / "cd" / "abcdef").is_file()
+    assert (tmp_path / "temp" / "my_cache" / "responses" / "ab" / "abcdef").is_file()
 
 
 def test_relative_cache_name_is_made_absolute(
@@ -239,8 +251,8 @@ def test_a_file_name_is_the_key_escaped_by_quote(names_only: FileCache, key: str
     storage = names_only.responses
     name = quote(key, safe="")
     name = "%2E" + name[1:] if name.startswith(".") else name
-    buckets = (name[:2].replace(".", "_"), (name[2:4] or "_").replace(".", "_"))
-    assert storage._path(key) == storage.cache_dir.joinpath(*buckets, name)
+    bucket = (name[:2] or "_").replace(".", "_")
+    assert storage._path(key) == storage.cache_dir / bucket / name
 
 
 def test_a_key_that_looks_like_a_path_is_a_miss(tmp_path: Path) -> None:
@@ -284,7 +296,7 @@ def test_a_write_makes_its_directory_only_when_missing(
 
     monkeypatch.setattr(os, "makedirs", counting_makedirs)
     cache.responses["abcd01"] = make_response("first", b"one")
-    assert str(tmp_path / "fs" / "responses" / "ab" / "cd") in made
+    assert str(tmp_path / "fs" / "responses" / "ab") in made
     made.clear()
     cache.responses["abcd02"] = make_response("second", b"two")  # the same directory
     assert made == []
