@@ -96,11 +96,11 @@ class FileDict(BaseStorage):
 
     def _file(self, key: str) -> str:
         """:meth:`_path` as a string, made without pathlib (every lookup and write needs it)."""
-        name = key if _UNESCAPED(key) else quote(key, safe="")
+        name = (key if _UNESCAPED(key) else quote(key, safe="")) or _EMPTY_KEY_NAME
         if name.startswith("."):
             name = "%2E" + name[1:]
         # A fan-out directory is a bucket only: never "", "." or "..".
-        bucket = (name[:2] or "_").replace(".", "_")
+        bucket = name[:2].replace(".", "_")
         return os.path.join(self.cache_dir, bucket, name + self.extension)
 
     #: requests-cache's name for :meth:`_path`.
@@ -108,7 +108,8 @@ class FileDict(BaseStorage):
 
     def _key_of(self, path: Path) -> str:
         cut = len(self.extension)
-        return unquote(path.name[:-cut] if cut else path.name)
+        name = path.name[:-cut] if cut else path.name
+        return "" if name == _EMPTY_KEY_NAME else unquote(name)
 
     def get_raw(self, key: str) -> Any:
         try:  # not self._errors(): a context manager costs more than this read of a miss
@@ -290,6 +291,8 @@ def _read_file(path: str) -> bytes:
 _READ_SIZE = 256 * 1024
 #: The glob of a table's entry files (one fan-out directory, then the file), extension apart.
 ENTRY_PATTERN = "*/*"
+#: The file name of the empty key: quote() never makes a bare "%", so no other key has it.
+_EMPTY_KEY_NAME = "%"
 #: Keys quote() would leave as they are (cache keys are hex digests): no need to call it.
 _UNESCAPED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 

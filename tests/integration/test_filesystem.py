@@ -218,7 +218,8 @@ def test_failed_write_through_a_session_raises_a_storage_error(
 
 
 @pytest.mark.parametrize(
-    "key", ["../../escaped", "/etc/passwd", "..", ".", ".hidden", "a/b/c", "a\\b", "sp ace"]
+    "key",
+    ["../../escaped", "/etc/passwd", "..", ".", ".hidden", "a/b/c", "a\\b", "sp ace", "", "%"],
 )
 def test_unusual_keys_stay_inside_the_cache_directory(tmp_path: Path, key: str) -> None:
     cache = FileCache(tmp_path / "box" / "fs")
@@ -249,10 +250,11 @@ KEYS = st.text(st.characters(codec="utf-8"), max_size=40) | st.text("abc.-_~%/",
 def test_a_file_name_is_the_key_escaped_by_quote(names_only: FileCache, key: str) -> None:
     """Keys quote() leaves alone skip it; every key still gets quote()'s name."""
     storage = names_only.responses
-    name = quote(key, safe="")
+    name = quote(key, safe="") or "%"  # the empty key's name: no other key's
     name = "%2E" + name[1:] if name.startswith(".") else name
-    bucket = (name[:2] or "_").replace(".", "_")
-    assert storage._path(key) == storage.cache_dir / bucket / name
+    path = storage._file(key)
+    assert path == os.path.join(storage.cache_dir, name[:2].replace(".", "_"), name)
+    assert storage._key_of(Path(path)) == key
 
 
 def test_a_key_that_looks_like_a_path_is_a_miss(tmp_path: Path) -> None:
