@@ -280,15 +280,23 @@ def _read_file(path: str) -> bytes:
     # releases the GIL, which costs a hand-over between threads hitting the cache at once.
     handle = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
-        chunks = [os.read(handle, _READ_SIZE)]
-        while len(chunks[-1]) == _READ_SIZE:  # a short read of a regular file is its end
-            chunks.append(os.read(handle, _READ_SIZE))
+        data = os.read(handle, _FIRST_READ)
+        if len(data) < _FIRST_READ:  # most entries: a short read of a regular file is its end
+            return data
+        # A large entry: the rest in one read, sized by fstat (and on to the end if it grew).
+        chunks = [data]
+        size = max(os.fstat(handle).st_size - len(data), _FIRST_READ)
+        while chunk := os.read(handle, size):
+            chunks.append(chunk)
+        return b"".join(chunks)
     finally:
         os.close(handle)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-_READ_SIZE = 256 * 1024
+#: The first read's buffer: most entries fit. A larger one (256 KiB before) made every hit
+#: allocate and free a block past malloc's mmap threshold, which cost some processes a pair
+#: of system calls and page faults per read (14 µs more per hit here).
+_FIRST_READ = 64 * 1024
 #: The glob of a table's entry files (one fan-out directory, then the file), extension apart.
 ENTRY_PATTERN = "*/*"
 #: The file name of the empty key: quote() never makes a bare "%", so no other key has it.

@@ -55,6 +55,17 @@ def test_files_fan_out_by_key_prefix(tmp_path: Path, origin: LocalOrigin) -> Non
     assert session.get(origin.url("/json?fs=layout")).from_cache is True
 
 
+@pytest.mark.parametrize(
+    "size", [0, 1, 65535, 65536, 65537, 2 * 65536, 300 * 1024 + 7, 1024 * 1024]
+)
+def test_entries_of_any_size_read_back_whole(tmp_path: Path, size: int) -> None:
+    """Around the first read's buffer (64 KiB): a full first read goes on to the end."""
+    storage = FileCache(tmp_path / "fs").responses
+    data = os.urandom(size)
+    storage.set_raw("k", data)
+    assert storage.get_raw("k") == data
+
+
 def test_clear_removes_files_of_the_earlier_two_level_layout(tmp_path: Path) -> None:
     cache = FileCache(tmp_path / "fs")
     old = tmp_path / "fs" / "responses" / "ab" / "cd" / "abcdef"
