@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
+from ._redis_clients import ThreadClients
 from ._util import import_client, reuse_or_connect, storage_errors, ttl_seconds
 from .base import BaseCache, BaseStorage
 from .server_leases import RedisLeases
@@ -315,6 +316,7 @@ class RedisCache(BaseCache):
         **redis_kwargs: Any,
     ) -> None:
         super().__init__(cache_name=namespace)
+        given = connection
         connection = reuse_or_connect(
             "RedisCache",
             connection,
@@ -322,6 +324,8 @@ class RedisCache(BaseCache):
             lambda: make_connection(url, **redis_kwargs),
         )
         self.connection = connection
+        # Only for a client made here: a caller's may be of another kind, or instrumented.
+        self._clients = ThreadClients(connection) if given is None else None
         self.responses: RedisDict = RedisDict(
             namespace,
             "responses",
@@ -361,7 +365,10 @@ class RedisCache(BaseCache):
             if isinstance(leases, RedisLeases) and not known:
                 value, alias = leases.read_or_take(key, responses._full(key), redirects._full(key))
             else:
-                value, alias = responses.connection.mget(responses._full(key), redirects._full(key))
+                client = responses.connection
+                if self._clients is not None:
+                    client = self._clients.for_reading(client)
+                value, alias = client.mget(responses._full(key), redirects._full(key))
         if value is None and alias is None:
             return default
         responses._prefetched.value = (key, value)
