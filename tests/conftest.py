@@ -128,6 +128,16 @@ def dynamodb_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
+def redis_session(
+    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+) -> Iterator[CachedSession]:
+    """A CachedSession on the test Redis server, in a namespace of its own."""
+    cached = CachedSession(**backend_options("redis", request, tmp_path, unique_name))
+    yield cached
+    cached.close()
+
+
+@pytest.fixture
 def unique_name() -> str:
     """A name no other test uses: a Redis namespace, database, table or directory."""
     return "t" + uuid.uuid4().hex[:12]

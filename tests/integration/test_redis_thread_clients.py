@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,17 +14,6 @@ import redis
 from requests_cache_like import CachedSession
 from requests_cache_like.backends import RedisCache
 from requests_cache_like.demo import LocalOrigin
-
-from ..conftest import backend_options
-
-
-@pytest.fixture
-def session(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
-) -> Iterator[CachedSession]:
-    cached = CachedSession(**backend_options("redis", request, tmp_path, unique_name))
-    yield cached
-    cached.close()
 
 
 def _count_checkouts(connection: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -43,20 +30,20 @@ def _count_checkouts(connection: Any, monkeypatch: pytest.MonkeyPatch) -> list[i
 
 
 def test_hits_skip_the_pool_after_a_threads_first(
-    session: CachedSession, origin: LocalOrigin, monkeypatch: pytest.MonkeyPatch
+    redis_session: CachedSession, origin: LocalOrigin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = origin.url("/json?threads=clients")
-    session.get(url)
-    session.get(url)  # a known key now: looked up with MGET
-    checked_out = _count_checkouts(session.cache.connection, monkeypatch)
+    redis_session.get(url)
+    redis_session.get(url)  # a known key now: looked up with MGET
+    checked_out = _count_checkouts(redis_session.cache.connection, monkeypatch)
     used: dict[int, Any] = {}
 
     def hits() -> None:
         for _ in range(20):
-            assert session.get(url).from_cache is True
-        clients = session.cache._clients
+            assert redis_session.get(url).from_cache is True
+        clients = redis_session.cache._clients
         assert clients is not None
-        used[threading.get_ident()] = clients.for_reading(session.cache.connection).connection
+        used[threading.get_ident()] = clients.for_reading(redis_session.cache.connection).connection
 
     threads = [threading.Thread(target=hits) for _ in range(3)]
     for thread in threads:
@@ -68,31 +55,31 @@ def test_hits_skip_the_pool_after_a_threads_first(
     assert sorted(checked_out) == sorted(used)  # once per thread, not once per hit
 
 
-def _hit_in_child(session: CachedSession, url: str, parent_client: Any, answers: Any) -> None:
-    clients = session.cache._clients
+def _hit_in_child(redis_session: CachedSession, url: str, parent_client: Any, answers: Any) -> None:
+    clients = redis_session.cache._clients
     assert clients is not None
-    response = session.get(url)
-    mine = clients.for_reading(session.cache.connection)
+    response = redis_session.get(url)
+    mine = clients.for_reading(redis_session.cache.connection)
     answers.put((response.from_cache, mine is not parent_client))
 
 
 def test_a_forked_child_reads_through_a_client_of_its_own(
-    session: CachedSession, origin: LocalOrigin
+    redis_session: CachedSession, origin: LocalOrigin
 ) -> None:
     url = origin.url("/json?threads=fork")
-    session.get(url)
-    session.get(url)
-    clients = session.cache._clients
+    redis_session.get(url)
+    redis_session.get(url)
+    clients = redis_session.cache._clients
     assert clients is not None
-    parent_client = clients.for_reading(session.cache.connection)
+    parent_client = clients.for_reading(redis_session.cache.connection)
     context = multiprocessing.get_context("fork")
     answers = context.Queue()
-    child = context.Process(target=_hit_in_child, args=(session, url, parent_client, answers))
+    child = context.Process(target=_hit_in_child, args=(redis_session, url, parent_client, answers))
     child.start()
     assert answers.get(timeout=30) == (True, True)
     child.join(30)
     assert child.exitcode == 0
-    assert session.get(url).from_cache is True  # the parent's connection is still in order
+    assert redis_session.get(url).from_cache is True  # the parent's connection is still in order
 
 
 def test_a_callers_client_and_a_replaced_command_are_used_as_they_are(
@@ -111,12 +98,12 @@ def test_a_callers_client_and_a_replaced_command_are_used_as_they_are(
         return execute(*args, **kwargs)
 
     monkeypatch.setattr(made.connection, "execute_command", recording)
-    session = CachedSession(backend=made)
+    redis_session = CachedSession(backend=made)
     url = origin.url("/json?threads=patched")
-    session.get(url)
-    session.get(url)  # a known key now: looked up with MGET
+    redis_session.get(url)
+    redis_session.get(url)  # a known key now: looked up with MGET
     sent.clear()
-    assert session.get(url).from_cache is True
+    assert redis_session.get(url).from_cache is True
     assert sent == ["MGET"]  # through the patched client, not around it
     made.clear()
     cache.clear()
