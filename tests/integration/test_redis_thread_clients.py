@@ -37,6 +37,7 @@ def test_hits_skip_the_pool_after_a_threads_first(
     redis_session.get(url)  # a known key now: looked up with MGET
     checked_out = _count_checkouts(redis_session.cache.connection, monkeypatch)
     used: dict[int, Any] = {}
+    together = threading.Barrier(3)  # all alive until each has recorded: no id is reused
 
     def hits() -> None:
         for _ in range(20):
@@ -44,6 +45,7 @@ def test_hits_skip_the_pool_after_a_threads_first(
         clients = redis_session.cache._clients
         assert clients is not None
         used[threading.get_ident()] = clients.for_reading(redis_session.cache.connection).connection
+        together.wait(30)
 
     threads = [threading.Thread(target=hits) for _ in range(3)]
     for thread in threads:
