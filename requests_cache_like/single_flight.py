@@ -206,7 +206,7 @@ def _lead(
             try:
                 # waited, or another fetch of the key (this process's or another's) may have
                 # landed between the lookup and the lease: look again
-                if pause > _FIRST_PAUSE or _landed_since_lookup(exchange, leases, owner):
+                if pause > _FIRST_PAUSE or _may_have_landed(exchange, leases, owner, primary):
                     primary, selected, plan, now = exchange.plan()
                     answer = exchange.answer_from_cache(plan, primary, selected, now)
                     if answer is not None:
@@ -227,16 +227,19 @@ def _lead(
             return answer
 
 
-def _landed_since_lookup(exchange: Exchange, leases: Leases, owner: str) -> bool:
-    """True if a response is stored under the key now, though a lease was free: another
-    fetch landed between the lookup and the lease. Not asked when the lease was taken in the
-    lookup's own round trip (Redis): nothing can have been stored since. One read of the key
-    alone (not its redirect alias: a fetch that landed as a redirect chain is made again)."""
+def _may_have_landed(
+    exchange: Exchange, leases: Leases, owner: str, primary: CachedResponse | None
+) -> bool:
+    """True if another fetch of the key may have landed between the lookup and the lease
+    (which was free), so the cache is worth planning from again. Never when the lease was
+    taken in the lookup's own round trip (Redis); always for a revalidation (the new plan is
+    the one read); for a miss, if a response is stored under the key now (one read of the
+    key alone: a fetch that landed as a redirect chain is made again)."""
     if "covers_lookup" in type(leases).__dict__:
         covers: Callable[[str, str], bool] = getattr(leases, "covers_lookup")  # noqa: B009
         if covers(exchange.key, owner):
             return False
-    return exchange.guard.read(exchange.key, False) is not None
+    return primary is not None or exchange.guard.read(exchange.key, False) is not None
 
 
 def _nothing() -> None:

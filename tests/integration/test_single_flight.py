@@ -254,6 +254,45 @@ def test_a_fetch_landing_between_lookup_and_lease_is_not_made_again(
     other.close()
 
 
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_refresh_landing_between_lookup_and_lease_is_not_made_again(
+    backend: str,
+    gated: GatedOrigin,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    unique_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same race for a stale entry: the other session refreshed it in between."""
+    options = backend_options(backend, request, tmp_path, unique_name)
+    options["expire_after"] = 60
+    late = CachedSession(**options)
+    other = (
+        CachedSession(backend=late.cache, expire_after=60)
+        if backend == "memory"
+        else CachedSession(**options)
+    )
+    url = gated.url(f"/refresh-{backend}")
+    assert late.get(url).from_cache is False
+    join = FLIGHTS.join
+    cut_in: list[bool] = []
+
+    def join_after_the_other(cache_id: int, key: str) -> Any:
+        if not cut_in:
+            cut_in.append(True)
+            assert other.get(url).from_cache is False  # stale for it too: refreshed
+        return join(cache_id, key)
+
+    monkeypatch.setattr(FLIGHTS, "join", join_after_the_other)
+    with time_machine.travel(datetime.now(timezone.utc) + timedelta(seconds=120)):
+        response = late.get(url)  # expired at its lookup
+    assert cut_in
+    assert response.from_cache is True
+    assert gated.hits[f"/refresh-{backend}"] == 2  # the first fetch and one refresh
+    late.close()
+    other.close()
+
+
 def _hold_lease_and_die(options: dict[str, Any], key: str) -> None:
     session = CachedSession(**options)
     assert leases_for(session.cache).acquire(key, "dead-holder", 0.5)
