@@ -12,7 +12,7 @@ from typing import Any
 from ..exceptions import StorageError
 from ..models.response import utcnow
 
-__all__ = ["import_client", "reuse_or_connect", "storage_errors", "ttl_seconds"]
+__all__ = ["import_client", "reuse_or_connect", "storage_error", "storage_errors", "ttl_seconds"]
 
 
 def import_client(module: str, extra: str, backend: str) -> ModuleType:
@@ -35,7 +35,13 @@ def storage_errors(backend: str, errors: tuple[type[BaseException], ...]) -> Ite
     except StorageError:
         raise
     except errors as exc:
-        raise StorageError(f"{backend} storage error: {type(exc).__name__}: {exc}") from exc
+        raise storage_error(backend, exc) from exc
+
+
+def storage_error(backend: str, exc: BaseException) -> StorageError:
+    """The :class:`StorageError` a client's error ``exc`` becomes (see :func:`storage_errors`),
+    for a hot path that catches it without a context manager."""
+    return StorageError(f"{backend} storage error: {type(exc).__name__}: {exc}")
 
 
 def ttl_seconds(expires: datetime | None, offset: int, now: datetime | None = None) -> int | None:

@@ -28,10 +28,9 @@ from urllib.parse import quote, unquote
 
 from platformdirs import user_cache_dir
 
-from ..exceptions import StorageError
 from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
-from ._util import storage_errors
+from ._util import storage_error, storage_errors
 from .base import BaseCache, BaseStorage
 from .leases import owner_token
 from .lru import LRUDict
@@ -117,7 +116,7 @@ class FileDict(BaseStorage):
         except OSError as exc:
             if _is_absent(exc):
                 raise KeyError(key) from None
-            raise StorageError(f"filesystem storage error: {type(exc).__name__}: {exc}") from exc
+            raise storage_error("filesystem", exc) from exc
         # Without a serializer the values are strings (redirect targets).
         return (
             data.decode("utf-8", "replace")
