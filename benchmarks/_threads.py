@@ -26,7 +26,7 @@ from pathlib import Path
 import requests
 
 from ._common import BACKEND_LABELS, BODY_SIZE, OURS, ROUTE, BenchmarkError, Settings
-from ._libraries import open_session
+from ._libraries import OpenedSession, open_session
 
 __all__ = [
     "CEILINGS",
@@ -148,24 +148,41 @@ def measure_threads(
             hits_per_second(
                 opened.session, opened.from_cache, url, settings.threads, 2 * settings.threads
             )
-            rate = hits_per_second(opened.session, opened.from_cache, url, 1, settings.thread_hits)
-            hits = max(settings.thread_hits, min(MOST_HITS, int(rate * settings.thread_seconds)))
-            hits -= hits % settings.threads  # shared out evenly
-            result = ThreadResult(backend, settings.threads, hits, [], [])
-            for number in range(settings.rounds):
-                if progress is not None:
-                    progress(
-                        f"threads, {BACKEND_LABELS[backend]}: round {number + 1}/{settings.rounds}"
-                    )
-                counts = (1, settings.threads) if number % 2 == 0 else (settings.threads, 1)
-                for threads in counts:
-                    gc.collect()
-                    rate = hits_per_second(opened.session, opened.from_cache, url, threads, hits)
-                    (result.one_thread if threads == 1 else result.many_threads).append(rate)
-            results.append(result)
+
+            def rate(threads: int, hits: int, opened: OpenedSession = opened) -> float:
+                return hits_per_second(opened.session, opened.from_cache, url, threads, hits)
+
+            label = BACKEND_LABELS[backend]
+            results.append(_measured(backend, rate, settings, False, progress, label))
         finally:
             opened.close()
     return results
+
+
+def _measured(
+    name: str,
+    rate: Callable[[int, int], float],
+    settings: Settings,
+    reference: bool,
+    progress: Callable[[str], None] | None = None,
+    label: str = "",
+) -> ThreadResult:
+    """The rounds of one row: ``rate(threads, calls)`` with one thread and with
+    ``settings.threads``, in alternating order, on as many calls as one thread makes in
+    ``thread_seconds`` (at least ``thread_hits``, at most :data:`MOST_HITS`)."""
+    one_rate = rate(1, settings.thread_hits)
+    calls = max(settings.thread_hits, min(MOST_HITS, int(one_rate * settings.thread_seconds)))
+    calls -= calls % settings.threads  # shared out evenly
+    result = ThreadResult(name, settings.threads, calls, [], [], reference)
+    for number in range(settings.rounds):
+        if progress is not None:
+            progress(f"threads, {label or name}: round {number + 1}/{settings.rounds}")
+        counts = (1, settings.threads) if number % 2 == 0 else (settings.threads, 1)
+        for threads in counts:
+            gc.collect()
+            measured = rate(threads, calls)
+            (result.one_thread if threads == 1 else result.many_threads).append(measured)
+    return result
 
 
 def _python_only() -> int:
@@ -197,15 +214,9 @@ def measure_ceilings(settings: Settings, workdir: Path) -> list[ThreadResult]:
     results = []
     for label, make in CEILINGS.items():
         call = make(workdir)
-        rate = calls_per_second(call, 1, settings.thread_hits)
-        calls = max(settings.thread_hits, min(MOST_HITS, int(rate * settings.thread_seconds)))
-        calls -= calls % settings.threads
-        result = ThreadResult(label, settings.threads, calls, [], [], reference=True)
-        for number in range(settings.rounds):
-            counts = (1, settings.threads) if number % 2 == 0 else (settings.threads, 1)
-            for threads in counts:
-                gc.collect()
-                rate = calls_per_second(call, threads, calls)
-                (result.one_thread if threads == 1 else result.many_threads).append(rate)
-        results.append(result)
+
+        def rate(threads: int, calls: int, call: Callable[[], object] = call) -> float:
+            return calls_per_second(call, threads, calls)
+
+        results.append(_measured(label, rate, settings, True))
     return results
