@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..exceptions import StorageBusyError, StorageError
-from ._sqlite_snapshot import KnownEntries
+from ._sqlite_shm import SharedMemory, shared_memory
+from ._sqlite_snapshot import KnownEntries, Version
 from .storage import reject_unknown_kwargs
 
 __all__ = ["CONNECT_KWARGS", "DEFAULT_BUSY_TIMEOUT", "SQLiteConnection", "quote_identifier"]
@@ -93,7 +94,8 @@ class SQLiteConnection:
         self._shared = False  # a connection of the caller's (wrapping): no readers of ours
         self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_pid = 0
-        self._local = threading.local()  # .writing: this thread is inside a write
+        #: .writing: this thread is inside a write; .shm: (reader, view) once the reader read
+        self._local = threading.local()
         self.known = KnownEntries()
         #: CREATE statements of the tables on this connection, replayed on every new
         #: connection (an in-memory database starts empty again after close()).
@@ -152,13 +154,38 @@ class SQLiteConnection:
                 return None
             return int(reader.execute("PRAGMA data_version").fetchone()[0])
 
-    def remembered(self, table: str, key: str) -> tuple[int | None, bytes | None]:
+    def remembered(self, table: str, key: str) -> tuple[Version, bytes | None]:
         """``(version, value)``: the value of ``key`` if this thread may take it from memory,
-        and the version to remember a fresh read under (asked for before that read, and only
-        for a key this thread read before)."""
+        and the version to remember a fresh read under (asked for before that read). The
+        version comes from SQLite's shared memory where this thread's connection may trust
+        it (:mod:`._sqlite_shm`), else from ``PRAGMA data_version``, asked only for a key this
+        thread read before."""
         known = self.known
-        version = self.snapshot() if known.worth_a_version(table, key) else None
+        view = self._trusted_view()
+        if view is not None:
+            version: Version = view.marker()
+        else:
+            version = self.snapshot() if known.worth_a_version(table, key) else None
         return version, known.get(table, key, version)
+
+    def _trusted_view(self) -> SharedMemory | None:
+        """The shared memory of the database, if this thread's reader has read since it opened
+        (it then holds SQLite's lock on that file: see :mod:`._sqlite_shm`)."""
+        trusted = getattr(self._local, "shm", None)
+        if trusted is None:
+            return None
+        try:
+            reader = self._reader()
+        except sqlite3.DatabaseError as exc:
+            raise self._translated(exc) from exc
+        return trusted[1] if trusted[0] is reader else None
+
+    def _trust(self, reader: sqlite3.Connection) -> None:
+        """Note that ``reader`` has read: from now on its version may come from the shared
+        memory file that is at the database's path now (one ``stat`` per reader)."""
+        trusted = getattr(self._local, "shm", None)
+        if trusted is None or trusted[0] is not reader:
+            self._local.shm = (reader, shared_memory(self.db_path))
 
     def _reader(self) -> sqlite3.Connection | None:
         """This thread's read connection, or None where reads share the main connection (not
@@ -222,7 +249,9 @@ class SQLiteConnection:
         try:
             reader = self._reader()
             if reader is not None:
-                return reader.execute(sql, parameters).fetchone()
+                row = reader.execute(sql, parameters).fetchone()
+                self._trust(reader)
+                return row
         except sqlite3.DatabaseError as exc:
             raise self._translated(exc) from exc
         with self.cursor() as cursor:

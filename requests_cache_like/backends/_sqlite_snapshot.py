@@ -1,27 +1,31 @@
 """Hits that skip the row's SELECT while the database is unchanged.
 
-``PRAGMA data_version`` on a connection changes whenever another connection (of this process
-or any other) has committed since it was last asked; the cache writes through one connection
-and reads through one per thread, so for a reading thread every change counts. A thread
-remembers the raw value of the keys it read lately with the version it read them under; a
-read of such a key under the same version takes the remembered value instead of selecting
-the row (and of fetching a blob). The version is asked for only for keys the thread has read
-before: a key read once (a miss, a new URL) costs its ``SELECT`` alone. Any commit anywhere
+A thread remembers the raw values of the keys it read lately with the version of the
+database it read them under; a read of such a key under the same version takes the
+remembered value instead of selecting the row (and fetching its blob). Any commit anywhere
 changes the version, and the next read goes to the table again; the value is then decoded
 and verified as usual. Without WAL, or on an in-memory or shared connection, nothing is
 remembered.
 
-The version is asked for with a statement of its own, so this saves the row lookup and the
-blob's copy, not the statement: reading SQLite's shared memory directly would save that too,
-but opening its ``-shm`` file from Python would drop SQLite's own POSIX locks on it.
+The version is SQLite's wal-index header, read from the database's shared memory without a
+SQLite call (:mod:`._sqlite_shm`), once this thread's connection has read: a remembered hit
+then makes no statement and no system call. Before that, or where there is no such file,
+it is ``PRAGMA data_version``, which changes whenever another connection (of this process or
+any other) has committed since this one last asked: a statement of its own, asked only for
+keys the thread has read before, so a key read once (a miss, a new URL) costs its ``SELECT``
+alone.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import TypeAlias
 
-__all__ = ["KnownEntries"]
+__all__ = ["KnownEntries", "Version"]
 
+#: A database version: SQLite's wal-index header (bytes), a ``PRAGMA data_version`` (int),
+#: or None when there is none to ask for.
+Version: TypeAlias = bytes | int | None
 #: The version of a key read without one: it matches no real version (they are >= 0).
 _SEEN = -1
 
@@ -38,8 +42,8 @@ class KnownEntries:
         self.max_value = max_value
         self._local = threading.local()
 
-    def _entries(self) -> dict[tuple[str, str], tuple[int, bytes]]:
-        entries: dict[tuple[str, str], tuple[int, bytes]] | None = getattr(
+    def _entries(self) -> dict[tuple[str, str], tuple[Version, bytes]]:
+        entries: dict[tuple[str, str], tuple[Version, bytes]] | None = getattr(
             self._local, "entries", None
         )
         if entries is None:
@@ -52,14 +56,14 @@ class KnownEntries:
         the read; for a key never read it only costs a statement)."""
         return (table, key) in self._entries()
 
-    def get(self, table: str, key: str, version: int | None) -> bytes | None:
+    def get(self, table: str, key: str, version: Version) -> bytes | None:
         """The value of ``key`` this thread read under ``version``, if it is remembered."""
         if version is None:
             return None
         entry = self._entries().get((table, key))
         return entry[1] if entry is not None and entry[0] == version else None
 
-    def remember(self, table: str, key: str, version: int | None, value: object) -> None:
+    def remember(self, table: str, key: str, version: Version, value: object) -> None:
         """Remember ``value``, read under ``version`` (asked for before the read); without a
         version, remember only that ``key`` was read."""
         if type(value) is not bytes or len(value) > self.max_value:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from requests_cache_like import CachedResponse
-from requests_cache_like.backends import FileCache, SQLiteCache
+from requests_cache_like.backends import FileCache, SQLiteCache, _sqlite_connection
 from requests_cache_like.backends.decoded import DecodedMemo
 from requests_cache_like.backends.leases import RangeLockLeases, leases_for
 from requests_cache_like.exceptions import DeserializationError
@@ -163,7 +163,22 @@ def _statements(cache: SQLiteCache) -> list[str]:
     return seen
 
 
-def test_an_unchanged_database_is_read_without_selecting_the_row(tmp_path: Path) -> None:
+def test_an_unchanged_database_is_read_without_any_statement(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    cache.responses["k"] = _response(b"one")
+    assert cache.responses["k"].content == b"one"  # the reader's first read: it may trust
+    seen = _statements(cache)
+    assert cache.responses["k"].content == b"one"  # the shared memory's version from now on
+    assert [statement.split()[0] for statement in seen] == ["SELECT"]
+    seen.clear()
+    assert cache.responses["k"].content == b"one"
+    assert seen == []
+
+
+def test_without_shared_memory_the_version_is_a_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_sqlite_connection, "shared_memory", lambda db_path: None)
     cache = SQLiteCache(tmp_path / "c")
     cache.responses["k"] = _response(b"one")
     assert cache.responses["k"].content == b"one"  # read once: noted
@@ -195,7 +210,8 @@ def test_any_change_anywhere_is_seen_at_the_next_read(tmp_path: Path, where: str
     path = str(tmp_path / "c")
     cache = SQLiteCache(path)
     cache.responses["k"] = _response(b"one")
-    assert cache.responses["k"].content == b"one"
+    for _ in range(3):  # the third read is taken from memory
+        assert cache.responses["k"].content == b"one"
     if where == "this cache":
         cache.responses["k"] = _response(b"two")
     elif where == "connection":  # another cache object: another connection
@@ -251,6 +267,7 @@ def test_the_remembered_entries_are_bounded(tmp_path: Path) -> None:
         cache.responses[f"k{index}"]
     assert len(known) <= 3
     known.max_bytes = 10
-    cache.responses["k4"]
-    cache.responses["k4"]  # a value is remembered on a key's second read...
-    assert known._local.size <= 10  # ...and every value is larger than 10 bytes
+    cache.responses["k5"] = _response()  # a commit: every key is read again
+    for _ in range(3):
+        cache.responses["k4"]
+    assert known._local.size <= 10  # every value is larger than 10 bytes
