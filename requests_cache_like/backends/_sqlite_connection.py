@@ -185,7 +185,9 @@ class SQLiteConnection:
         memory file that is at the database's path now (one ``stat`` per reader)."""
         trusted = getattr(self._local, "shm", None)
         if trusted is None or trusted[0] is not reader:
-            self._local.shm = (reader, shared_memory(self.db_path))
+            # The file as SQLite opened it (an absolute path), whatever the working directory.
+            opened = reader.execute("PRAGMA database_list").fetchone()[2]
+            self._local.shm = (reader, shared_memory(opened) if opened else None)
 
     def _reader(self) -> sqlite3.Connection | None:
         """This thread's read connection, or None where reads share the main connection (not

@@ -59,9 +59,10 @@ class SharedMemory:
     def marker(self) -> bytes | None:
         """The database's current version, or None while a writer is rewriting the header
         (its two copies differ) or before the index is built."""
-        if self._map is None:
+        try:
+            both = self._map[: 2 * HEADER_SIZE]  # type: ignore[index]
+        except (TypeError, ValueError):  # not mapped yet, or closed under a closing cache
             return None
-        both = self._map[: 2 * HEADER_SIZE]
         first = both[:HEADER_SIZE]
         if first != both[HEADER_SIZE:] or not first[_IS_INIT]:
             return None

@@ -83,3 +83,5 @@ def test_a_header_being_rewritten_is_no_version(tmp_path: Path) -> None:
     header[_sqlite_shm.HEADER_SIZE] ^= 1  # the second copy differs from the first
     torn._map = header  # type: ignore[assignment]
     assert torn.marker() is None
+    torn._map = None  # not mapped yet
+    assert torn.marker() is None
