@@ -77,6 +77,20 @@ class KnownEntries:
         while entries and (len(entries) > self.max_entries or self._local.size > self.max_bytes):
             self._local.size -= len(entries.pop(next(iter(entries)))[1])
 
+    def missing(self, table: str, key: str, version: Version) -> bool:
+        """True if this thread's last miss in ``table`` was ``key``, under ``version``: it is
+        missing still."""
+        missed: dict[str, tuple[str, Version]] = getattr(self._local, "missed", {})
+        return version is not None and missed.get(table) == (key, version)
+
+    def remember_missing(self, table: str, key: str, version: Version) -> None:
+        """Note that ``key`` was not found in ``table`` under ``version`` (only the last miss
+        per table and thread: a new URL's lookup is read again after its lease is taken)."""
+        missed = getattr(self._local, "missed", None)
+        if missed is None:
+            missed = self._local.missed = {}
+        missed[table] = (key, version)
+
     def clear(self) -> None:
         """Forget every thread's entries."""
         self._local = threading.local()

@@ -179,16 +179,20 @@ class SQLiteDict(BaseStorage):
         return self._db.connection
 
     def get_raw(self, key: str) -> Any:
-        token, known = self._db.remembered(self.table_name, key)
+        table = self.table_name
+        token, known = self._db.remembered(table, key)
         if known is not None:
             return known
+        if self._db.known.missing(table, key, token):
+            raise KeyError(key)
         row = self._db.fetch_one(self._sql_get, (key,))
         if row is None:
+            self._db.known.remember_missing(table, key, token)
             raise KeyError(key)
         value, kind = row
         if kind == "text" and isinstance(value, bytes):  # an alias: not UTF-8 is a miss
             return value.decode("utf-8", "replace")
-        self._db.known.remember(self.table_name, key, token, value)
+        self._db.known.remember(table, key, token, value)
         return value
 
     def set_raw(

@@ -201,6 +201,24 @@ def test_a_key_read_once_or_missing_costs_its_select_alone(tmp_path: Path) -> No
     assert [statement.split()[0] for statement in seen] == ["SELECT", "SELECT"]
 
 
+def test_a_key_found_missing_is_not_selected_again_while_unchanged(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    cache.responses["k"] = _response()
+    assert cache.responses.get_raw_default("k") is not None  # this thread's reader has read
+    seen = _statements(cache)
+    for _ in range(2):  # a new URL's lookup, then its second look once the lease is taken
+        assert cache.responses.get_raw_default("new") is None
+    assert [statement.split()[0] for statement in seen] == ["SELECT"]
+    _write_elsewhere(cache.db_path, b"two")  # any commit: the next read selects again
+    assert cache.responses.get_raw_default("new") is None
+    cache.responses["new"] = _response(b"new")
+    assert cache.responses["new"].content == b"new"
+    assert [statement for statement in seen if statement.startswith("SELECT")] == [
+        f"SELECT value, typeof(value) FROM responses WHERE key = '{key}'"
+        for key in ("new", "new", "new")
+    ]
+
+
 def _write_elsewhere(path: str, body: bytes) -> None:
     SQLiteCache(path).responses["k"] = _response(body)
 
