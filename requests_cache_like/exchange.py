@@ -34,7 +34,6 @@ from .storage_guard import StorageGuard
 from .streaming import store_as_read
 
 if TYPE_CHECKING:
-    from .backends import BaseCache
     from .settings import CacheSettings
 
 __all__ = ["Exchange"]
@@ -150,9 +149,10 @@ class Exchange:
     ) -> Response:
         """Send the request as the plan says (one hop) and answer as the origin's answer
         means."""
-        outgoing = self.request.copy()
-        outgoing.hooks = {"response": []}  # dispatched once, on the answer, by the session
-        if plan.action is PlanAction.REVALIDATE:
+        outgoing = self.request
+        if plan.conditional_headers or (outgoing.hooks or {}).get("response"):
+            outgoing = outgoing.copy()  # the caller's request keeps its headers and hooks
+            outgoing.hooks = {"response": []}  # dispatched once, on the answer, by the session
             outgoing.headers.update(plan.conditional_headers)
         request_time = utcnow()
         try:

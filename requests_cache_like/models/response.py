@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -31,6 +32,17 @@ __all__ = [
 ]
 
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
+
+
+def copy_headers(headers: Any) -> CaseInsensitiveDict[str]:
+    """An independent :class:`CaseInsensitiveDict` of ``headers``: a requests one is copied by
+    its store (a few µs less than field by field, on every miss and memory hit)."""
+    store = getattr(headers, "_store", None)
+    if type(headers) is not CaseInsensitiveDict or type(store) is not OrderedDict:
+        return CaseInsensitiveDict(headers)
+    copied: CaseInsensitiveDict[str] = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
+    copied._store = OrderedDict(store)  # type: ignore[attr-defined]
+    return copied
 
 
 def format_file_size(n_bytes: int | None) -> str:
@@ -167,7 +179,7 @@ class CachedResponse(Response):
             url=redact_url(response.url or "", ignored),
             status_code=response.status_code,
             reason=response.reason,
-            headers=CaseInsensitiveDict(response.headers),
+            headers=copy_headers(response.headers),
             encoding=response.encoding,
             elapsed=response.elapsed,
             history=[
@@ -183,7 +195,7 @@ class CachedResponse(Response):
         """Return an independent copy (own headers and raw stream) sharing the immutable body."""
         clone: CachedResponse = object.__new__(type(self))
         state = self.__dict__.copy()
-        state["headers"] = self.headers.copy()
+        state["headers"] = copy_headers(self.headers)
         state.pop("_raw", None)
         state.pop("_cookies", None)
         clone.__dict__.update(state)

@@ -113,6 +113,7 @@ def test_stored_responses_are_copies() -> None:
     second = cache.get_response("k")
     assert second is not first
     assert second.headers["X-Name"] == "kept"
+    assert second.headers["x-name"] == "kept"  # a copy is still case-insensitive
     assert "X-Extra" not in second.headers
     assert second.content == b"kept"
 
