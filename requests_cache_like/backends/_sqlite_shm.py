@@ -18,6 +18,10 @@ Two rules keep the mapping honest:
   :class:`._sqlite_connection.SQLiteConnection`): such a connection holds SQLite's shared
   lock on the file, so no other connection can unlink it or start it afresh, and the file
   found at the path after that read is the one the connection uses.
+
+One program escapes the header: a connection in ``locking_mode=EXCLUSIVE`` keeps its index
+in its own memory. While it holds the database nobody else can read it, and hits here keep
+answering what was last read, as they would have answered just before it took the lock.
 """
 
 from __future__ import annotations
