@@ -114,4 +114,7 @@ def shared_memory(db_path: str) -> SharedMemory | None:
                 gone.close()
             if found != inode:
                 return None
-        return view if view.mapped() else None
+        try:
+            return view if view.mapped() else None
+        except (OSError, ValueError):  # a file system that cannot map it: ask SQLite instead
+            return None

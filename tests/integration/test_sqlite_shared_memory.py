@@ -85,3 +85,17 @@ def test_a_header_being_rewritten_is_no_version(tmp_path: Path) -> None:
     assert torn.marker() is None
     torn._map = None  # not mapped yet
     assert torn.marker() is None
+
+
+def test_a_file_that_cannot_be_mapped_leaves_the_version_to_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> None:
+        raise OSError(19, "No such device")  # as mmap() on a file system without it
+
+    monkeypatch.setattr(_sqlite_shm.mmap, "mmap", refuse)
+    monkeypatch.setattr(_sqlite_shm, "_views", {})
+    cache = _cache_read_twice(tmp_path / "c")
+    assert _sqlite_shm.shared_memory(cache.db_path) is None
+    cache.responses["k"] = CachedResponse(content=b"y", url="http://origin.test/", status_code=200)
+    assert cache.responses["k"].content == b"y"
