@@ -215,6 +215,24 @@ class PlainLeases:
         self.leases.release(key, owner)
 
 
+def _other_fetches_first(
+    monkeypatch: pytest.MonkeyPatch, other: CachedSession, url: str
+) -> list[bool]:
+    """Make ``other`` fetch (and store) ``url`` when the next flight starts, that is after the
+    late session's lookup and before its lease; the list says whether it did."""
+    join = FLIGHTS.join
+    cut_in: list[bool] = []
+
+    def join_after_the_other(cache_id: int, key: str) -> Any:
+        if not cut_in:
+            cut_in.append(True)
+            assert other.get(url).from_cache is False
+        return join(cache_id, key)
+
+    monkeypatch.setattr(FLIGHTS, "join", join_after_the_other)
+    return cut_in
+
+
 @pytest.mark.parametrize("backend", ["memory", *CROSS_PROCESS])
 def test_a_fetch_landing_between_lookup_and_lease_is_not_made_again(
     backend: str,
@@ -235,16 +253,7 @@ def test_a_fetch_landing_between_lookup_and_lease_is_not_made_again(
     if backend == "redis":  # a lookup that took the lease closes the window: look up without
         late.cache.__dict__["_leases"] = PlainLeases(leases_for(late.cache))
     url = gated.url(f"/between-{backend}")
-    join = FLIGHTS.join
-    cut_in: list[bool] = []
-
-    def join_after_the_other(cache_id: int, key: str) -> Any:
-        if not cut_in:  # the late session's miss, after its lookup: the other lands first
-            cut_in.append(True)
-            assert other.get(url).from_cache is False
-        return join(cache_id, key)
-
-    monkeypatch.setattr(FLIGHTS, "join", join_after_the_other)
+    cut_in = _other_fetches_first(monkeypatch, other, url)
     response = late.get(url)
     assert cut_in
     assert response.text == f"body of /between-{backend}"
@@ -274,16 +283,7 @@ def test_a_refresh_landing_between_lookup_and_lease_is_not_made_again(
     )
     url = gated.url(f"/refresh-{backend}")
     assert late.get(url).from_cache is False
-    join = FLIGHTS.join
-    cut_in: list[bool] = []
-
-    def join_after_the_other(cache_id: int, key: str) -> Any:
-        if not cut_in:
-            cut_in.append(True)
-            assert other.get(url).from_cache is False  # stale for it too: refreshed
-        return join(cache_id, key)
-
-    monkeypatch.setattr(FLIGHTS, "join", join_after_the_other)
+    cut_in = _other_fetches_first(monkeypatch, other, url)  # stale for it too: refreshed
     with time_machine.travel(datetime.now(timezone.utc) + timedelta(seconds=120)):
         response = late.get(url)  # expired at its lookup
     assert cut_in
