@@ -222,6 +222,25 @@ def test_hook_returning_a_new_response_replaces_a_hit(
     assert answer is replacement
 
 
+def test_the_request_sent_is_the_callers_and_stays_as_it_was(
+    session: CachedSession, origin: LocalOrigin
+) -> None:
+    # As in requests: a miss's response carries the prepared request that was sent.
+    prepared = Request("GET", origin.url("/etag/sent")).prepare()
+    response = session.send(prepared)
+    assert response.from_cache is False
+    assert response.request is prepared
+    # A revalidation adds its conditional fields to a copy; the caller's request is unchanged.
+    revalidated = session.send(prepared, refresh=True)
+    assert revalidated.revalidated is True  # the origin saw If-None-Match and answered 304
+    assert "If-None-Match" not in prepared.headers
+    # Response hooks run once, by the session: the caller's request keeps them.
+    hook = lambda response, **kwargs: response  # noqa: E731
+    hooked = Request("GET", origin.url("/etag/hooked"), hooks={"response": [hook]}).prepare()
+    assert session.send(hooked).from_cache is False
+    assert hooked.hooks["response"] == [hook]
+
+
 # -- response attributes ------------------------------------------------------------------
 def test_cache_attributes_on_fresh_and_cached_responses(
     make_session: SessionFactory, origin: LocalOrigin, clock: time_machine.Traveller
