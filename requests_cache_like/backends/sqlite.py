@@ -204,18 +204,12 @@ class SQLiteDict(BaseStorage):
         size: int = 0,
     ) -> None:
         stored = sqlite3.Binary(value) if isinstance(value, bytes) else value
+        expires_at = expires.timestamp() if expires is not None else None
+        created = created_at.timestamp() if created_at is not None else None
         with self._db.cursor(write=True) as cursor:
-            cursor.execute(
-                self._sql_set,
-                (
-                    key,
-                    stored,
-                    expires.timestamp() if expires is not None else None,
-                    created_at.timestamp() if created_at is not None else None,
-                    size,
-                ),
-            )
-            cursor.execute(self._sql_touch, (key, time.time()))
+            cursor.execute(self._sql_set, (key, stored, expires_at, created, size))
+            if self.limits is not None:  # without limits, rowid order is the write order
+                cursor.execute(self._sql_touch, (key, time.time()))
 
     def __delitem__(self, key: str) -> None:
         with self._db.cursor(write=True) as cursor:

@@ -333,6 +333,22 @@ def test_a_file_of_an_earlier_version_gets_the_bookkeeping(tmp_path: Path) -> No
     cache.close()
 
 
+def test_sqlite_writes_without_limits_skip_the_bookkeeping_and_go_first(tmp_path: Path) -> None:
+    path = tmp_path / "plain.sqlite"
+    plain = SQLiteCache(path)
+    for name in ("a", "b"):
+        plain.responses.set(name, CachedResponse(content=b"x", url=f"https://example.org/{name}"))
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM responses_usage").fetchone() == (0,)
+    plain.close()
+    bounded = SQLiteCache(path, max_entries=2)
+    bounded.responses.set("c", CachedResponse(content=b"x", url="https://example.org/c"))
+    assert sorted(bounded.responses.keys()) == ["b", "c"]  # the oldest write went first
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT key FROM responses_usage").fetchall() == [("c",)]
+    bounded.close()
+
+
 def test_redis_counts_entries_written_without_limits(
     redis_url: str, unique_name: str, origin: LocalOrigin, clock: Any
 ) -> None:
