@@ -510,3 +510,10 @@ def test_pipeline_order() -> None:
 def test_json_stage_errors_are_wrapped() -> None:
     with pytest.raises(DeserializationError, match="JSON"):
         JSONStage().loads(b"{")
+
+
+def test_stored_headers_keep_their_names_and_order() -> None:
+    names = [("X-B", "2"), ("content-TYPE", "text/plain"), ("A", "1")]
+    data = CattrStage().dumps(CachedResponse(headers=dict(names), url="https://example.com/"))
+    assert list(data["headers"].items()) == names
+    assert list(data["request"]["headers"].items()) == []
