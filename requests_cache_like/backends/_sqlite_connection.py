@@ -94,8 +94,10 @@ class SQLiteConnection:
         self._shared = False  # a connection of the caller's (wrapping): no readers of ours
         self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_pid = 0
-        #: .writing: this thread is inside a write; .shm: (reader, view) once the reader read
+        #: .writing: this thread is inside a write
         self._local = threading.local()
+        #: (pid, the database's shared memory or None), found once the main connection read
+        self._trusted: tuple[int, SharedMemory | None] | None = None
         self.known = KnownEntries()
         #: CREATE statements of the tables on this connection, replayed on every new
         #: connection (an in-memory database starts empty again after close()).
@@ -155,39 +157,45 @@ class SQLiteConnection:
             return int(reader.execute("PRAGMA data_version").fetchone()[0])
 
     def remembered(self, table: str, key: str) -> tuple[Version, bytes | None]:
-        """``(version, value)``: the value of ``key`` if this thread may take it from memory,
-        and the version to remember a fresh read under (asked for before that read). The
-        version comes from SQLite's shared memory where this thread's connection may trust
-        it (:mod:`._sqlite_shm`), else from ``PRAGMA data_version``, asked only for a key this
-        thread read before."""
+        """``(version, value)``: the value of ``key`` if it may be taken from memory, and the
+        version to remember a fresh read under (asked for before that read). The version
+        comes from SQLite's shared memory (:mod:`._sqlite_shm`), else from ``PRAGMA
+        data_version``, asked only for a key this thread read before; inside a write there
+        is none (what it reads may yet be rolled back)."""
+        if getattr(self._local, "writing", False):
+            return None, None
         known = self.known
-        view = self._trusted_view()
+        view = self._view()
         if view is not None:
             version: Version = view.marker()
         else:
             version = self.snapshot() if known.worth_a_version(table, key) else None
         return version, known.get(table, key, version)
 
-    def _trusted_view(self) -> SharedMemory | None:
-        """The shared memory of the database, if this thread's reader has read since it opened
-        (it then holds SQLite's lock on that file: see :mod:`._sqlite_shm`)."""
-        trusted = getattr(self._local, "shm", None)
-        if trusted is None:
-            return None
-        try:
-            reader = self._reader()
-        except sqlite3.DatabaseError as exc:
-            raise self._translated(exc) from exc
-        return trusted[1] if trusted[0] is reader else None
+    def _view(self) -> SharedMemory | None:
+        """The database's shared memory, once this process's main connection has read: that
+        connection then holds SQLite's shared lock on the file until it closes, so nobody can
+        remove it or start it afresh, and the file at its path is the one SQLite uses."""
+        trusted = self._trusted
+        pid = os.getpid()
+        if trusted is None or trusted[0] != pid:  # first use, or a forked child
+            trusted = self._trusted = (pid, self._find_view())
+        return trusted[1]
 
-    def _trust(self, reader: sqlite3.Connection) -> None:
-        """Note that ``reader`` has read: from now on its version may come from the shared
-        memory file that is at the database's path now (one ``stat`` per reader)."""
-        trusted = getattr(self._local, "shm", None)
-        if trusted is None or trusted[0] is not reader:
+    def _find_view(self) -> SharedMemory | None:
+        if (
+            not self.wal
+            or self._shared  # the caller's connection: it may be closed at any time
+            or self.db_path == ":memory:"
+            or self.connect_kwargs.get("uri")
+        ):
+            return None
+        with self.lock, self._errors():
+            connection = self.connection
+            connection.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # a read
             # The file as SQLite opened it (an absolute path), whatever the working directory.
-            opened = reader.execute("PRAGMA database_list").fetchone()[2]
-            self._local.shm = (reader, shared_memory(opened) if opened else None)
+            opened = connection.execute("PRAGMA database_list").fetchone()[2]
+        return shared_memory(opened) if opened else None
 
     def _reader(self) -> sqlite3.Connection | None:
         """This thread's read connection, or None where reads share the main connection (not
@@ -211,7 +219,7 @@ class SQLiteConnection:
                 for gone in [i for i in self._readers if i not in alive]:
                     self._readers.pop(gone).close()
                 reader = self._readers[ident] = self._open()
-                self.known.clear()  # versions are a connection's own: a new one starts afresh
+                self.known.forget_connection_versions()  # a new one starts afresh
         return reader
 
     @contextmanager
@@ -251,9 +259,7 @@ class SQLiteConnection:
         try:
             reader = self._reader()
             if reader is not None:
-                row = reader.execute(sql, parameters).fetchone()
-                self._trust(reader)
-                return row
+                return reader.execute(sql, parameters).fetchone()
         except sqlite3.DatabaseError as exc:
             raise self._translated(exc) from exc
         with self.cursor() as cursor:
@@ -278,6 +284,7 @@ class SQLiteConnection:
     def close(self) -> None:
         """Close the connections (they reopen if used again)."""
         with self.lock:
+            self._trusted = None  # before the connection that holds the lock on it closes
             mine = os.getpid()
             if self._connection is not None and self._pid == mine:
                 self._connection.close()

@@ -14,10 +14,11 @@ Two rules keep the mapping honest:
   drops every POSIX lock the process holds on that file, SQLite's own among them; SQLite
   unlinks ``-shm`` when the last connection to the database closes, after which nobody holds
   a lock on it. Views of unlinked files are closed when the next view is opened.
-- A view is trusted only for a connection that has read since it opened (see
-  :class:`._sqlite_connection.SQLiteConnection`): such a connection holds SQLite's shared
-  lock on the file, so no other connection can unlink it or start it afresh, and the file
-  found at the path after that read is the one the connection uses.
+- A view is trusted only once the cache's main connection has read (see
+  :class:`._sqlite_connection.SQLiteConnection`): from then until it closes, that connection
+  holds SQLite's shared lock on the file (for the whole process: POSIX locks are a
+  process's), so no other connection can unlink it or start it afresh, and the file found
+  at the path after that read is the one every connection of the process uses.
 
 One program escapes the header: a connection in ``locking_mode=EXCLUSIVE`` keeps its index
 in its own memory. While it holds the database nobody else can read it, and hits here keep

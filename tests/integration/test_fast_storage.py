@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -166,13 +167,29 @@ def _statements(cache: SQLiteCache) -> list[str]:
 def test_an_unchanged_database_is_read_without_any_statement(tmp_path: Path) -> None:
     cache = SQLiteCache(tmp_path / "c")
     cache.responses["k"] = _response(b"one")
-    assert cache.responses["k"].content == b"one"  # the reader's first read: it may trust
+    assert cache.responses.get_raw_default("absent") is None  # opens this thread's reader
     seen = _statements(cache)
-    assert cache.responses["k"].content == b"one"  # the shared memory's version from now on
+    assert cache.responses["k"].content == b"one"  # read once, under the shared memory's version
     assert [statement.split()[0] for statement in seen] == ["SELECT"]
     seen.clear()
     assert cache.responses["k"].content == b"one"
     assert seen == []
+
+
+def test_what_one_thread_read_answers_every_thread(tmp_path: Path) -> None:
+    cache = SQLiteCache(tmp_path / "c")
+    cache.responses["k"] = _response(b"one")
+    assert cache.responses["k"].content == b"one"
+    readers = len(cache._connection._readers)
+    seen = _statements(cache)
+    with ThreadPoolExecutor(2) as pool:
+        contents = list(pool.map(lambda _: cache.responses["k"].content, range(4)))
+    assert contents == [b"one"] * 4
+    assert seen == []  # no statement, and no connection of their own opened to make one
+    assert len(cache._connection._readers) == readers
+    _write_elsewhere(cache.db_path, b"two")
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(lambda: cache.responses["k"].content).result() == b"two"
 
 
 def test_without_shared_memory_the_version_is_a_statement(
@@ -196,7 +213,7 @@ def test_a_key_read_once_or_missing_costs_its_select_alone(tmp_path: Path) -> No
     assert cache.responses.get_raw_default("absent") is None  # opens this thread's reader
     seen = _statements(cache)
     with pytest.raises(KeyError):
-        cache.responses.get_raw("absent")
+        cache.responses.get_raw("also absent")
     assert cache.responses["k"].content == b"hello"
     assert [statement.split()[0] for statement in seen] == ["SELECT", "SELECT"]
 
@@ -288,4 +305,4 @@ def test_the_remembered_entries_are_bounded(tmp_path: Path) -> None:
     cache.responses["k5"] = _response()  # a commit: every key is read again
     for _ in range(3):
         cache.responses["k4"]
-    assert known._local.size <= 10  # every value is larger than 10 bytes
+    assert known._shared.size <= 10  # every value is larger than 10 bytes
