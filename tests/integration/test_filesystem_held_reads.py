@@ -74,51 +74,64 @@ def test_other_errors_are_left_to_the_usual_read(reads: HeldReads, tmp_path: Pat
     assert reads.read(str(tmp_path)) is None  # a directory: the usual read raises for it
 
 
-def _evict(path: Path) -> bool:
-    """Drop the file's pages from the page cache; True if they are gone (a read that may not
-    wait fails; it also starts reading them back, so call it last)."""
-    handle = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(handle)  # clean pages can be dropped
-        os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_DONTNEED)
-        try:
-            os.preadv(handle, [bytearray(16)], 0, os.RWF_NOWAIT)
-        except BlockingIOError:
-            return True
-        return False
-    finally:
-        os.close(handle)
+class _Kernel:
+    """libc whose ``preadv2`` reads the real file with only its first ``in_memory`` bytes in
+    the page cache (a read that would need the rest fails with EAGAIN, as ``RWF_NOWAIT``
+    makes it), at most ``chunk`` bytes a call; it records the flags it was given."""
+
+    def __init__(self, in_memory: int | None = None, chunk: int | None = None) -> None:
+        libc = _held_reads._LIBC
+        assert libc is not None
+        self.open, self.close = libc.open, libc.close
+        self.in_memory, self.chunk = in_memory, chunk
+        self.flags: list[int] = []
+
+    def preadv2(self, handle: int, pointer: Any, count: int, offset: int, flags: int) -> int:
+        self.flags.append(flags)
+        vector = pointer.contents
+        size = os.fstat(handle).st_size
+        end = size if self.in_memory is None else min(size, self.in_memory)
+        if offset >= size:
+            return 0
+        if offset >= end:
+            ctypes.set_errno(errno.EAGAIN)
+            return -1
+        data = os.pread(handle, min(vector.length, end - offset, self.chunk or size), offset)
+        ctypes.memmove(vector.base, data, len(data))
+        return len(data)
 
 
-def test_a_file_not_in_memory_is_not_waited_for(reads: HeldReads, tmp_path: Path) -> None:
-    path = _write(tmp_path / "entry", b"y" * 10_000)
-    handle = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-        os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(handle)
-    answer = reads.read(str(path))
-    require(_evict(path), "the kernel keeps a file's pages after POSIX_FADV_DONTNEED")
-    assert answer is None  # it would have waited for the disk
-    assert path.read_bytes() == b"y" * 10_000  # the usual read brings it into memory
-    assert reads.read(str(path)) == b"y" * 10_000
+def test_a_read_never_waits_for_the_disk(
+    reads: HeldReads, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(10_000)
+    path = str(_write(tmp_path / "entry", data))
+    kernel = _Kernel()
+    monkeypatch.setattr(_held_reads, "_LIBC", kernel)
+    assert reads.read(path) == data
+    assert kernel.flags
+    assert all(flags & os.RWF_NOWAIT for flags in kernel.flags)
+    monkeypatch.setattr(_held_reads, "_LIBC", _Kernel(in_memory=0))
+    assert reads.read(path) is None  # not in memory: left to the usual read
+    assert reads.enabled
 
 
-def test_a_file_partly_in_memory_is_never_read_short(reads: HeldReads, tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_memory", [4096, 8192])
+def test_a_file_partly_in_memory_is_never_read_short(
+    reads: HeldReads, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_memory: int
+) -> None:
+    path = str(_write(tmp_path / "entry", os.urandom(3 * 4096 + 100)))
+    monkeypatch.setattr(_held_reads, "_LIBC", _Kernel(in_memory=in_memory))
+    assert reads.read(path) is None  # never the pages in memory taken for the whole file
+
+
+def test_a_read_cut_at_a_page_goes_on_to_the_end(
+    reads: HeldReads, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = os.urandom(3 * 4096 + 100)
-    path = _write(tmp_path / "entry", data)
-    handle = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-        os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_DONTNEED)
-        os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_RANDOM)  # no read-ahead: one page back
-        assert len(os.pread(handle, 4096, 0)) == 4096
-    finally:
-        os.close(handle)
-    answer = reads.read(str(path))
-    require(_evict(path), "the kernel keeps a file's pages after POSIX_FADV_DONTNEED")
-    assert answer in (None, data)  # the first page alone is never taken for the whole file
+    path = str(_write(tmp_path / "entry", data))
+    monkeypatch.setattr(_held_reads, "_LIBC", _Kernel(chunk=4096))
+    assert reads.read(path) == data
 
 
 def test_a_fifo_named_like_an_entry_does_not_block(tmp_path: Path) -> None:
