@@ -31,12 +31,16 @@ from platformdirs import user_cache_dir
 
 from ..serializers import init_serializer
 from ..settings import DEFAULT_CACHE_NAME
-from ._held_reads import HeldReads
 from ._util import storage_error, storage_errors
 from .base import BaseCache, BaseStorage
 from .leases import owner_token
 from .lru import LRUDict
 from .storage import is_default_format
+
+try:
+    from ._held_reads import HeldReads
+except ImportError:  # a Python built without ctypes: every read the usual way
+    HeldReads = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
     from ..serializers.pipeline import SerializerType, StageLike
@@ -87,7 +91,7 @@ class FileDict(BaseStorage):
         self.durable = durable
         with self._errors():
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-        self._held_reads = HeldReads(str(self.cache_dir))
+        self._held_reads = None if HeldReads is None else HeldReads(str(self.cache_dir))
 
     @staticmethod
     def _errors() -> Any:

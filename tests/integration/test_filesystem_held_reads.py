@@ -286,3 +286,22 @@ def test_hits_from_threads_through_held_reads(
     assert results == [b"payload"] * 80
     assert answered
     assert all(answered)
+
+
+def test_a_python_without_ctypes_reads_the_usual_way(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['ctypes'] = None\n"  # as in a Python built without it
+        "from requests_cache_like import CachedResponse\n"
+        "from requests_cache_like.backends import FileCache\n"
+        "cache = FileCache(sys.argv[1])\n"
+        "cache.responses['k'] = CachedResponse(content=b'x', url='https://origin.test/')\n"
+        "print(cache.responses['k'].content, cache.responses._held_reads)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "cache")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[2],
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "b'x' None"), done.stderr
