@@ -112,19 +112,21 @@ class HeldReads:
         memory yet, larger than the buffer, an unusual error). A missing file raises
         :class:`FileNotFoundError`."""
         libc: Any = _LIBC
-        handle = libc.open(os.fsencode(path), _OPEN_FLAGS)
-        if handle < 0:
-            code = ctypes.get_errno()
-            if code in _ABSENT:
-                raise FileNotFoundError(code, os.strerror(code), path)
-            return None
         # Taken from the thread's slot, not borrowed: a signal handler that reads the cache
         # between two of these calls gets a buffer of its own.
         buffer = self._spare.__dict__.pop("buffer", None) or _Buffer()
         try:
-            return self._fill(libc, handle, buffer)
+            handle = libc.open(os.fsencode(path), _OPEN_FLAGS)
+            if handle < 0:
+                code = ctypes.get_errno()
+                if code in _ABSENT:
+                    raise FileNotFoundError(code, os.strerror(code), path)
+                return None
+            try:
+                return self._fill(libc, handle, buffer)
+            finally:
+                libc.close(handle)
         finally:
-            libc.close(handle)
             self._spare.buffer = buffer
 
     def _fill(self, libc: Any, handle: int, buffer: _Buffer) -> bytes | None:

@@ -305,3 +305,16 @@ def test_a_python_without_ctypes_reads_the_usual_way(tmp_path: Path) -> None:
         cwd=Path(__file__).parents[2],
     )
     assert (done.returncode, done.stdout.strip()) == (0, "b'x' None"), done.stderr
+
+
+def test_held_reads_leave_no_descriptor_open(reads: HeldReads, tmp_path: Path) -> None:
+    small = str(_write(tmp_path / "small", b"s" * 100))
+    large = str(_write(tmp_path / "large", b"l" * 100_000))
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(200):
+        assert reads.read(small) == b"s" * 100
+        assert reads.read(large) is None
+        assert reads.read(str(tmp_path)) is None
+        with pytest.raises(FileNotFoundError):
+            reads.read(str(tmp_path / "absent"))
+    assert len(os.listdir("/proc/self/fd")) == before
