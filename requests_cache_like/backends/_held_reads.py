@@ -106,6 +106,20 @@ class HeldReads:
         libc = _LIBC
         self.enabled = libc is not None and libc.file_system(directory) in _LOCAL_FILE_SYSTEMS
         self._spare = threading.local()
+        self._first_thread: int | None = None
+        self._shared = False
+
+    def shared(self) -> bool:
+        """True once a second thread has asked: alone, a thread reads the usual way (a
+        release of the GIL that no thread waits for costs nothing)."""
+        if self._shared:
+            return True
+        thread = threading.get_ident()
+        if self._first_thread is None:
+            self._first_thread = thread
+        elif thread != self._first_thread:
+            self._shared = True
+        return self._shared
 
     def read(self, path: str) -> bytes | None:
         """The content of the file at ``path``, or None: read it the usual way (not in

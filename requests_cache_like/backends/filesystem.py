@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import warnings
 from collections.abc import Iterator
 from datetime import datetime
@@ -282,9 +281,9 @@ class FileCache(BaseCache):
 
 
 def _read_file(path: str, held: HeldReads | None = None) -> bytes:
-    # Alone, a thread reads the usual way (a release of the GIL nobody waits for is cheap);
-    # with others, without releasing it where that is safe (see _held_reads).
-    if held is not None and held.enabled and threading.active_count() > 1:
+    # Threads sharing the storage read without releasing the GIL where that is safe (see
+    # _held_reads); a thread alone reads the usual way.
+    if held is not None and held.enabled and held.shared():
         data = held.read(path)
         if data is not None:
             return data
