@@ -12,6 +12,7 @@ from requests.structures import CaseInsensitiveDict
 
 from ..exceptions import DeserializationError
 from ..models import CachedResponse
+from ..models.response import headers_dict
 
 __all__ = ["FORMAT_VERSION", "CattrStage", "make_converter"]
 
@@ -26,14 +27,6 @@ def _is_headers(cls: Any) -> bool:
     return cls is CaseInsensitiveDict or get_origin(cls) is CaseInsensitiveDict
 
 
-def _headers_to_dict(headers: Any) -> dict[str, Any]:
-    """``dict(headers)``; a requests one read from its store in one call (as the mapping, it
-    costs two Python calls a header, on every write)."""
-    if type(headers) is CaseInsensitiveDict:
-        return dict(headers._store.values())  # type: ignore[attr-defined]
-    return dict(headers)
-
-
 def make_converter(binary: bool) -> Converter:
     """Return a converter for stored responses.
 
@@ -46,7 +39,7 @@ def make_converter(binary: bool) -> Converter:
     converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
     converter.register_unstructure_hook(timedelta, lambda td: td.total_seconds())
     converter.register_structure_hook(timedelta, lambda value, _: timedelta(seconds=value))
-    converter.register_unstructure_hook_func(_is_headers, _headers_to_dict)
+    converter.register_unstructure_hook_func(_is_headers, headers_dict)
     converter.register_structure_hook_func(_is_headers, lambda value, _: CaseInsensitiveDict(value))
     if binary:
         converter.register_structure_hook(bytes, lambda value, _: bytes(value))
