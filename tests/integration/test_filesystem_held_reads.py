@@ -217,18 +217,21 @@ def test_the_cache_reads_held_once_threads_share_it(
     assert answered == [True, True, False]
 
 
-def test_held_reads_never_see_a_torn_entry(tmp_path: Path) -> None:
+def test_held_reads_never_see_a_torn_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Readers in threads while another thread rewrites the entry: every read is one of the
     versions written, whole."""
     cache = FileCache(tmp_path / "cache")
     require(cache.responses._held_reads.enabled, f"a local disk file system for {tmp_path}")
+    answered = _counting(cache, monkeypatch)
     versions = [bytes([65 + n]) * (3000 + 1000 * n) for n in range(4)]
     cache.responses["k"] = _response(versions[0])
     seen: set[bytes] = set()
     errors: list[BaseException] = []
+    together = threading.Barrier(4, timeout=30)  # alive at once: distinct thread idents
 
     def read() -> None:
         try:
+            together.wait()
             for _ in range(300):
                 seen.add(cache.responses["k"].content)
         except BaseException as exc:
@@ -242,6 +245,7 @@ def test_held_reads_never_see_a_torn_entry(tmp_path: Path) -> None:
     for reader in readers:
         reader.join(timeout=60)
     assert not errors
+    assert any(answered)  # the readers did read held
     assert seen
     assert seen <= set(versions)
 
@@ -258,8 +262,12 @@ def test_hits_from_threads_through_held_reads(
     )
     session.cache.responses[key] = stored
     results: list[bytes] = []
+    # Alive at once: a thread started after another ended may get its ident, and one thread
+    # after another is no sharing.
+    together = threading.Barrier(4, timeout=30)
 
     def hit() -> None:
+        together.wait()
         for _ in range(20):
             response = session.get("https://origin.test/")
             assert response.from_cache
